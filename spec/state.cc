@@ -1,0 +1,66 @@
+#include "spec/state.h"
+
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace husk::spec {
+namespace {
+
+template <typename Writer>
+void String(Writer& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+template <typename Writer>
+void WriteState(Writer& w, const StateDoc& s) {
+  w.StartObject();
+  w.Key("ociVersion");
+  String(w, s.oci_version);
+  w.Key("id");
+  String(w, s.id);
+  w.Key("pid");
+  w.Int(s.pid);
+  w.Key("status");
+  String(w, s.status);
+  w.Key("bundle");
+  String(w, s.bundle);
+  w.Key("rootfs");
+  String(w, s.rootfs);
+  w.Key("created");
+  String(w, s.created);
+  w.Key("owner");
+  String(w, s.owner);
+  if (!s.annotations.empty()) {
+    w.Key("annotations");
+    w.StartObject();
+    for (const auto& [key, value] : s.annotations) {
+      String(w, key);
+      String(w, value);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string SerializeState(const StateDoc& state) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
+  writer.SetIndent(' ', 2);
+  WriteState(writer, state);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string SerializeStateList(const std::vector<StateDoc>& states) {
+  if (states.empty()) return "null";
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartArray();
+  for (const StateDoc& state : states) WriteState(writer, state);
+  writer.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace husk::spec

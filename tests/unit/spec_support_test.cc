@@ -1,0 +1,171 @@
+// spec/support: the fields husk refuses, each named by pointer, and nothing else.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "spec/parse.h"
+#include "spec/support.h"
+#include "spec/validate.h"
+
+namespace husk::spec {
+namespace {
+
+std::string Doc(const std::string& extra) {
+  std::string doc = R"({"ociVersion": "1.3.0", "root": {"path": "rootfs"})";
+  if (!extra.empty()) doc += ", " + extra;
+  return doc + "}";
+}
+std::string WithProcess(const std::string& extra) {
+  return Doc(R"("process": {"cwd": "/", "args": ["sh"], "user": {"uid": 0, "gid": 0})" +
+             (extra.empty() ? "" : ", " + extra) + "}");
+}
+std::string WithResources(const std::string& members) {
+  return Doc(R"("linux": {"resources": {)" + members + "}}");
+}
+
+// "OK" or CheckSupported's message; the input must parse and validate first.
+std::string Supported(const std::string& json) {
+  absl::StatusOr<Config> config = ParseConfig(json);
+  if (!config.ok()) return "parse: " + std::string(config.status().message());
+  absl::Status valid = ValidateConfig(*config);
+  if (!valid.ok()) return "validate: " + std::string(valid.message());
+  absl::Status status = CheckSupported(*config);
+  return status.ok() ? "OK" : std::string(status.message());
+}
+
+struct Case {
+  std::string json;
+  std::string error;
+};
+
+TEST(SpecSupportTest, RefusedFieldsNameThePointer) {
+  const Case cases[] = {
+      {Doc(R"("hooks": {"prestart": [{"path": "/bin/true"}]})"),
+       "hooks/prestart: not supported yet"},
+      {Doc(R"("hooks": {"createRuntime": [{"path": "/a"}]})"),
+       "hooks/createRuntime: not supported yet"},
+      {Doc(R"("hooks": {"createContainer": [{"path": "/a"}]})"),
+       "hooks/createContainer: not supported yet"},
+      {Doc(R"("hooks": {"startContainer": [{"path": "/a"}]})"),
+       "hooks/startContainer: not supported yet"},
+      {Doc(R"("hooks": {"poststart": [{"path": "/a"}]})"), "hooks/poststart: not supported yet"},
+      {Doc(R"("hooks": {"poststop": [{"path": "/a"}]})"), "hooks/poststop: not supported yet"},
+      {WithProcess(R"("apparmorProfile": "p")"), "process/apparmorProfile: not supported yet"},
+      {WithProcess(R"("selinuxLabel": "l")"), "process/selinuxLabel: not supported yet"},
+      {WithProcess(R"("scheduler": {"policy": "SCHED_OTHER"})"),
+       "process/scheduler: not supported yet"},
+      {WithProcess(R"("ioPriority": {"class": "IOPRIO_CLASS_BE"})"),
+       "process/ioPriority: not supported yet"},
+      {WithProcess(R"("execCPUAffinity": {"initial": "0"})"),
+       "process/execCPUAffinity: not supported yet"},
+      {WithProcess(R"("user": {"uid": 0, "gid": 0, "username": "Administrator"})"),
+       "parse: process/user: duplicate member name"},
+      {Doc(R"("process": {"cwd": "/", "args": ["sh"], "user": {"uid": 0, "gid": 0,
+           "username": "ContainerUser"}})"),
+       "process/user/username: not supported on Linux"},
+      {WithProcess(R"("commandLine": "cmd.exe /c dir")"),
+       "process/commandLine: not supported on Linux"},
+      {Doc(R"("linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}})"),
+       "linux/seccomp: not supported yet"},
+      {Doc(R"("linux": {"mountLabel": "system_u:object_r:x:s0"})"),
+       "linux/mountLabel: not supported yet"},
+      {Doc(R"("linux": {"personality": {"domain": "LINUX"}})"),
+       "linux/personality: not supported yet"},
+      {Doc(R"("linux": {"intelRdt": {"closID": "x"}})"), "linux/intelRdt: not supported yet"},
+      {Doc(R"("linux": {"memoryPolicy": {"mode": "MPOL_DEFAULT"}})"),
+       "linux/memoryPolicy: not supported yet"},
+      {Doc(R"("linux": {"netDevices": {"eth0": {}}})"), "linux/netDevices: not supported yet"},
+      {WithResources(R"("blockIO": {"weight": 10})"), "linux/resources/blockIO: not supported yet"},
+      {WithResources(R"("blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0,
+           "rate": 1}]})"),
+       "linux/resources/blockIO: not supported yet"},
+      {WithResources(R"("hugepageLimits": [{"pageSize": "2MB", "limit": 0}])"),
+       "linux/resources/hugepageLimits: not supported yet"},
+      {WithResources(R"("network": {"classID": 1})"), "linux/resources/network: not supported yet"},
+      {WithResources(R"("rdma": {"mlx": {"hcaHandles": 1}})"),
+       "linux/resources/rdma: not supported yet"},
+      {WithResources(R"("unified": {"memory.high": "max"})"),
+       "linux/resources/unified: not supported yet"},
+      {WithResources(R"("memory": {"kernel": -1})"),
+       "linux/resources/memory/kernel: not supported yet"},
+      {WithResources(R"("memory": {"kernelTCP": 1})"),
+       "linux/resources/memory/kernelTCP: not supported yet"},
+      {WithResources(R"("memory": {"checkBeforeUpdate": false})"),
+       "linux/resources/memory/checkBeforeUpdate: not supported yet"},
+      {WithResources(R"("memory": {"useHierarchy": false})"),
+       "linux/resources/memory/useHierarchy: not supported yet"},
+      {WithResources(R"("cpu": {"burst": 1})"), "linux/resources/cpu/burst: not supported yet"},
+      {WithResources(R"("cpu": {"realtimeRuntime": 1})"),
+       "linux/resources/cpu/realtimeRuntime: not supported yet"},
+      {WithResources(R"("cpu": {"realtimePeriod": 1})"),
+       "linux/resources/cpu/realtimePeriod: not supported yet"},
+      {WithResources(R"("cpu": {"idle": 0})"), "linux/resources/cpu/idle: not supported yet"},
+      {Doc(R"("windows": {"layerFolders": []})"), "windows: not supported on Linux"},
+      {Doc(R"("solaris": {})"), "solaris: not supported on Linux"},
+      {Doc(R"("vm": {"hypervisor": {}})"), "vm: not supported on Linux"},
+      {Doc(R"("zos": {})"), "zos: not supported on Linux"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(Supported(c.json), c.error) << c.json;
+}
+
+TEST(SpecSupportTest, EmptyOrHarmlessFieldsAreAccepted) {
+  const std::string ok[] = {
+      Doc(R"("hooks": {"prestart": [], "poststop": []})"),
+      WithProcess(R"("apparmorProfile": "", "selinuxLabel": "")"),
+      Doc(R"("process": {"cwd": "/", "args": ["sh"], "terminal": true,
+          "consoleSize": {"height": 1, "width": 1},
+          "oomScoreAdj": 5, "noNewPrivileges": true, "env": ["A=B"], "rlimits": [
+          {"type": "RLIMIT_NOFILE", "soft": 1, "hard": 2}],
+          "capabilities": {"bounding": ["CAP_KILL"], "ambient": []},
+          "user": {"uid": 1, "gid": 1, "umask": 18, "additionalGids": [3]}})"),
+      Doc(R"("linux": {"netDevices": {}, "mountLabel": ""})"),
+      WithResources(R"("blockIO": {}, "hugepageLimits": [], "rdma": {}, "unified": {},
+          "network": {"priorities": []})"),
+      WithResources(R"("memory": {"limit": 1, "reservation": 1, "swap": 2, "swappiness": 1,
+          "disableOOMKiller": true, "useHierarchy": true},
+          "cpu": {"shares": 1, "quota": 1, "period": 1, "cpus": "0", "mems": "0"},
+          "pids": {"limit": 5}, "devices": [{"allow": false, "access": "rwm"}])"),
+      Doc(R"("mounts": [{"destination": "/m", "type": "bind", "source": "/s",
+          "options": ["rbind", "ridmap"], "uidMappings": [{"containerID": 0, "hostID": 1,
+          "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}],
+          "annotations": {"a": "b"}, "hostname": "h", "domainname": "d",
+          "linux": {"namespaces": [{"type": "uts"}, {"type": "user"}, {"type": "time"},
+            {"type": "cgroup"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+            "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+            "timeOffsets": {"monotonic": {"secs": 1}}, "sysctl": {"a.b": "1"},
+            "cgroupsPath": "/x", "rootfsPropagation": "rprivate",
+            "devices": [{"type": "c", "path": "/dev/null", "major": 1, "minor": 3}],
+            "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"]})"),
+  };
+  for (const std::string& json : ok) EXPECT_EQ(Supported(json), "OK") << json;
+}
+
+TEST(SpecSupportTest, StandaloneProcessAndResources) {
+  absl::StatusOr<Process> p = ParseProcess(
+      R"({"cwd": "/", "args": ["a"], "user": {"uid": 0, "gid": 0}, "selinuxLabel": "x"})");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(CheckSupportedProcess(*p).message(), "process/selinuxLabel: not supported yet");
+  absl::StatusOr<Resources> r = ParseResources(R"({"cpu": {"shares": 2, "idle": 1}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(CheckSupportedResources(*r, "resources").message(),
+            "resources/cpu/idle: not supported yet");
+  r = ParseResources(R"({"cpu": {"shares": 2}, "memory": {"limit": 5}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(CheckSupportedResources(*r).ok());
+}
+
+TEST(SpecSupportTest, IsImplementedAgreesWithTheTable) {
+  for (const char* refused :
+       {"hooks/prestart", "hooks/poststop", "linux/seccomp", "process/apparmorProfile",
+        "process/selinuxLabel", "linux/intelRdt", "linux/netDevices", "linux/resources/rdma",
+        "linux/resources/memory/kernel", "windows"}) {
+    EXPECT_FALSE(IsImplemented(refused)) << refused;
+  }
+  for (const char* implemented :
+       {"process/capabilities", "linux/namespaces", "mounts", "linux/resources/pids",
+        "linux/resources/memory/limit", "process", "linux/resources"}) {
+    EXPECT_TRUE(IsImplemented(implemented)) << implemented;
+  }
+}
+
+}  // namespace
+}  // namespace husk::spec
