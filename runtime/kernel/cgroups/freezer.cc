@@ -1,0 +1,190 @@
+// The v1 freezer, listing a cgroup's processes and signalling all of them (kill --all).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runtime/base/status.h"
+#include "runtime/base/unique_fd.h"
+#include "runtime/kernel/cgroups/cgroups.h"
+
+namespace husk::kernel::cgroups {
+namespace {
+
+bool HasFile(const std::string& dir, const char* file) {
+  return access(absl::StrCat(dir, "/", file).c_str(), F_OK) == 0;
+}
+
+// The dir whose hierarchy has `marker` (a controller file), or "".
+std::string DirWith(const std::vector<std::string>& dirs, const char* marker) {
+  for (const std::string& dir : dirs) {
+    if (HasFile(dir, marker)) return dir;
+  }
+  return "";
+}
+
+// Reads a cgroup file; NotFound (from ENOENT) when the cgroup is gone.
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(absl::StrCat("open ", Quote(path)));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(absl::StrCat("read ", Quote(path)));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+absl::Status WriteState(const std::string& dir, const char* state) {
+  std::string path = absl::StrCat(dir, "/freezer.state");
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  ssize_t n = -1;
+  if (fd) n = write(fd.get(), state, strlen(state));
+  if (n < 0) {
+    return ErrnoError(absl::StrCat("write \"freezer.state\" = ", Quote(state), " in ", Quote(dir)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadState(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string state, ReadFile(absl::StrCat(dir, "/freezer.state")));
+  return std::string(absl::StripAsciiWhitespace(state));
+}
+
+// Writes `want` and polls until the kernel reports it. FREEZING can last while tasks are
+// in uninterruptible sleep; re-writing FROZEN nudges the kernel to retry them.
+absl::Status SetState(const std::string& dir, const char* want) {
+  RETURN_IF_ERROR(WriteState(dir, want));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto delay = std::chrono::microseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(std::string state, ReadState(dir));
+    if (state == want) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("set \"freezer.state\" = ", Quote(want),
+                                                      " in ", Quote(dir), ": still ", state));
+    }
+    std::this_thread::sleep_for(delay);
+    if (delay < std::chrono::milliseconds(10)) delay *= 2;
+    if (attempt % 10 == 0) RETURN_IF_ERROR(WriteState(dir, want));
+  }
+}
+
+int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+int PidfdSendSignal(int pidfd, int sig) {
+  return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<int>> Pids(const std::vector<std::string>& dirs) {
+  std::string dir = DirWith(dirs, "pids.max");
+  if (dir.empty()) dir = DirWith(dirs, "freezer.state");
+  if (dir.empty()) dir = DirWith(dirs, "memory.limit_in_bytes");
+  if (dir.empty()) dir = DirWith(dirs, "cgroup.procs");
+  std::vector<int> pids;
+  if (dir.empty()) return pids;  // every dir is gone
+  absl::StatusOr<std::string> text = ReadFile(absl::StrCat(dir, "/cgroup.procs"));
+  if (!text.ok()) {
+    if (StatusErrno(text.status()) == ENOENT || StatusErrno(text.status()) == ENODEV) return pids;
+    return text.status();
+  }
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipWhitespace())) {
+    int pid = 0;
+    if (absl::SimpleAtoi(line, &pid) && pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
+
+absl::Status Freeze(const std::vector<std::string>& dirs) {
+  std::string dir = DirWith(dirs, "freezer.state");
+  if (dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
+  absl::Status status = SetState(dir, "FROZEN");
+  // Never leave a half-frozen cgroup behind.
+  if (!status.ok()) (void)WriteState(dir, "THAWED");
+  return status;
+}
+
+absl::Status Thaw(const std::vector<std::string>& dirs) {
+  std::string dir = DirWith(dirs, "freezer.state");
+  if (dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
+  return SetState(dir, "THAWED");
+}
+
+absl::StatusOr<bool> IsFrozen(const std::vector<std::string>& dirs) {
+  std::string dir = DirWith(dirs, "freezer.state");
+  if (dir.empty()) return false;
+  for (int i = 0;; ++i) {
+    absl::StatusOr<std::string> state = ReadState(dir);
+    if (!state.ok()) {
+      if (StatusErrno(state.status()) == ENOENT || StatusErrno(state.status()) == ENODEV) {
+        return false;
+      }
+      return state.status();
+    }
+    if (*state != "FREEZING") return *state == "FROZEN";
+    // A pause is in progress: give it a moment, then call it paused.
+    if (i == 50) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+absl::Status SignalAll(const std::vector<std::string>& dirs, int sig) {
+  // Frozen, no process can fork or exit between listing and signalling, so every pid
+  // we signal is still the one we listed (pid reuse is impossible).
+  bool has_freezer = !DirWith(dirs, "freezer.state").empty();
+  bool was_frozen = false;
+  if (has_freezer) {
+    absl::StatusOr<bool> frozen = IsFrozen(dirs);
+    was_frozen = frozen.ok() && *frozen;
+  }
+  bool froze = has_freezer && !was_frozen && Freeze(dirs).ok();
+  absl::Status first_error;
+  absl::StatusOr<std::vector<int>> pids = Pids(dirs);
+  if (!pids.ok()) {
+    first_error = pids.status();
+  } else {
+    for (int pid : *pids) {
+      UniqueFd pidfd(PidfdOpen(pid));
+      int rc;
+      if (pidfd) {
+        rc = PidfdSendSignal(pidfd.get(), sig);
+      } else if (errno == ENOSYS) {
+        rc = kill(pid, sig);
+      } else {
+        rc = -1;
+      }
+      if (rc != 0 && errno != ESRCH && first_error.ok()) {
+        first_error = ErrnoError(absl::StrCat("signal ", sig, " to pid ", pid));
+      }
+    }
+  }
+  // Thaw what we froze; a paused container stays paused, except that SIGKILL must be
+  // able to take effect (frozen tasks do not die until thawed).
+  if (froze || (was_frozen && sig == SIGKILL)) {
+    absl::Status thaw = Thaw(dirs);
+    bool gone = thaw.code() == absl::StatusCode::kFailedPrecondition ||
+                StatusErrno(thaw) == ENOENT || StatusErrno(thaw) == ENODEV;
+    if (!thaw.ok() && !gone && first_error.ok()) first_error = thaw;
+  }
+  return first_error;
+}
+
+}  // namespace husk::kernel::cgroups

@@ -1,0 +1,275 @@
+// linux.resources -> ordered cgroup v1 file writes, and the devices.list they produce.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "runtime/base/status.h"
+#include "runtime/kernel/cgroups/cgroups.h"
+
+namespace husk::kernel::cgroups {
+namespace {
+
+absl::Status Invalid(absl::string_view pointer, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(pointer, ": ", what));
+}
+
+// "rwm" in canonical order (what the kernel prints), or "" if `access` is not a
+// non-empty subset of it.
+std::string CanonicalAccess(absl::string_view access) {
+  bool r = false, w = false, m = false;
+  for (char c : access) {
+    if (c == 'r')
+      r = true;
+    else if (c == 'w')
+      w = true;
+    else if (c == 'm')
+      m = true;
+    else
+      return "";
+  }
+  return absl::StrCat(r ? "r" : "", w ? "w" : "", m ? "m" : "");
+}
+
+std::string DeviceNumber(std::optional<int64_t> n) { return n && *n >= 0 ? absl::StrCat(*n) : "*"; }
+
+struct DefaultRule {
+  const char* text;  // the devices.allow line
+};
+// runc's default allowed devices: mknod of anything, the standard /dev nodes, ptys, tun.
+constexpr DefaultRule kDefaultAllowed[] = {
+    {"c *:* m"},   {"b *:* m"},   {"c 1:3 rwm"},   {"c 1:5 rwm"}, {"c 1:7 rwm"},    {"c 5:0 rwm"},
+    {"c 1:8 rwm"}, {"c 1:9 rwm"}, {"c 136:* rwm"}, {"c 5:2 rwm"}, {"c 10:200 rwm"},
+};
+
+absl::Status PlanDevices(const spec::Resources& r, const std::vector<spec::Device>& devices,
+                         std::vector<FileWrite>* out) {
+  auto add = [out](bool allow, std::string rule) {
+    out->push_back({"devices", allow ? "devices.allow" : "devices.deny", std::move(rule)});
+  };
+  add(false, "a");
+  for (size_t i = 0; i < r.devices.size(); ++i) {
+    const spec::DeviceCgroupRule& d = r.devices[i];
+    std::string pointer = absl::StrCat("linux/resources/devices/", i);
+    std::string type = d.type.value_or("a");
+    if (type != "a" && type != "c" && type != "b") {
+      return Invalid(absl::StrCat(pointer, "/type"),
+                     absl::StrCat("invalid device type ", Quote(type), " (want a, c or b)"));
+    }
+    std::string access = CanonicalAccess(d.access.value_or("rwm"));
+    if (access.empty()) {
+      return Invalid(absl::StrCat(pointer, "/access"),
+                     absl::StrCat("invalid access ", Quote(d.access.value_or("")),
+                                  " (want a non-empty subset of \"rwm\")"));
+    }
+    // The kernel treats any "a" rule as "everything" (it ignores numbers and access).
+    if (type == "a") {
+      add(d.allow, "a *:* rwm");
+    } else {
+      add(d.allow,
+          absl::StrCat(type, " ", DeviceNumber(d.major), ":", DeviceNumber(d.minor), " ", access));
+    }
+  }
+  for (const DefaultRule& rule : kDefaultAllowed) add(true, rule.text);
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const spec::Device& d = devices[i];
+    std::string pointer = absl::StrCat("linux/devices/", i);
+    std::string type = d.type == "u" ? "c" : d.type;
+    if (type == "p") continue;  // FIFOs are not policed by the devices cgroup
+    if (type != "c" && type != "b") {
+      return Invalid(absl::StrCat(pointer, "/type"),
+                     absl::StrCat("invalid device type ", Quote(d.type)));
+    }
+    if (!d.major || !d.minor || *d.major < 0 || *d.minor < 0) {
+      return Invalid(pointer, "major and minor are required for c, b and u devices");
+    }
+    add(true, absl::StrCat(type, " ", *d.major, ":", *d.minor, " rwm"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
+                                                       const std::vector<spec::Device>& devices) {
+  std::vector<FileWrite> out;
+  auto add = [&out](const char* controller, std::string file, std::string value) {
+    out.push_back({controller, std::move(file), std::move(value)});
+  };
+
+  if (!r.unified.empty()) {
+    return Invalid("linux/resources/unified", "needs cgroup v2 (husk drives cgroup v1 here)");
+  }
+
+  if (r.cpu) {
+    const spec::Cpu& c = *r.cpu;
+    if (c.cpus && !c.cpus->empty()) add("cpuset", "cpuset.cpus", *c.cpus);
+    if (c.mems && !c.mems->empty()) add("cpuset", "cpuset.mems", *c.mems);
+  }
+
+  if (r.memory) {
+    const spec::Memory& m = *r.memory;
+    // 0 means "not set" for the limits (runc); -1 is "unlimited".
+    auto check = [](const char* field, std::optional<int64_t> v) -> absl::Status {
+      if (v && *v < -1) {
+        return Invalid(absl::StrCat("linux/resources/memory/", field),
+                       absl::StrCat("invalid value ", *v, " (want bytes or -1)"));
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(check("limit", m.limit));
+    RETURN_IF_ERROR(check("reservation", m.reservation));
+    RETURN_IF_ERROR(check("swap", m.swap));
+    RETURN_IF_ERROR(check("kernelTCP", m.kernel_tcp));
+    if (m.limit && m.swap && *m.limit > 0 && *m.swap > 0 && *m.swap < *m.limit) {
+      return Invalid(
+          "linux/resources/memory/swap",
+          absl::StrCat("memory+swap limit ", *m.swap, " is below the memory limit ", *m.limit));
+    }
+    // limit before memsw: memsw must stay >= limit, and both start unlimited. When an
+    // update lowers both, the apply step retries in the other order on EINVAL.
+    if (m.limit && *m.limit != 0) add("memory", "memory.limit_in_bytes", absl::StrCat(*m.limit));
+    if (m.swap && *m.swap != 0) add("memory", "memory.memsw.limit_in_bytes", absl::StrCat(*m.swap));
+    if (m.reservation && *m.reservation != 0) {
+      add("memory", "memory.soft_limit_in_bytes", absl::StrCat(*m.reservation));
+    }
+    // memory.kmem.limit_in_bytes (`kernel`) is deprecated and ignored, as in runc 1.1.
+    if (m.kernel_tcp && *m.kernel_tcp != 0) {
+      add("memory", "memory.kmem.tcp.limit_in_bytes", absl::StrCat(*m.kernel_tcp));
+    }
+    // Docker has sent -1 (as uint64) for "unset".
+    if (m.swappiness && *m.swappiness != std::numeric_limits<uint64_t>::max()) {
+      if (*m.swappiness > 100) {
+        return Invalid("linux/resources/memory/swappiness",
+                       absl::StrCat("invalid value ", *m.swappiness, " (want 0-100)"));
+      }
+      add("memory", "memory.swappiness", absl::StrCat(*m.swappiness));
+    }
+    if (m.disable_oom_killer.value_or(false)) add("memory", "memory.oom_control", "1");
+  }
+
+  if (r.cpu) {
+    const spec::Cpu& c = *r.cpu;
+    if (c.quota && c.burst && *c.quota > 0 && *c.burst > *c.quota) {
+      return Invalid("linux/resources/cpu/burst",
+                     absl::StrCat("burst ", *c.burst, " is larger than quota ", *c.quota));
+    }
+    if (c.shares && *c.shares != 0) add("cpu", "cpu.shares", absl::StrCat(*c.shares));
+    // Period first: the kernel checks quota against the current period.
+    if (c.period && *c.period != 0) add("cpu", "cpu.cfs_period_us", absl::StrCat(*c.period));
+    if (c.quota && *c.quota != 0) add("cpu", "cpu.cfs_quota_us", absl::StrCat(*c.quota));
+    if (c.burst) add("cpu", "cpu.cfs_burst_us", absl::StrCat(*c.burst));
+    if (c.realtime_period && *c.realtime_period != 0) {
+      add("cpu", "cpu.rt_period_us", absl::StrCat(*c.realtime_period));
+    }
+    if (c.realtime_runtime && *c.realtime_runtime != 0) {
+      add("cpu", "cpu.rt_runtime_us", absl::StrCat(*c.realtime_runtime));
+    }
+    if (c.idle) add("cpu", "cpu.idle", absl::StrCat(*c.idle));
+  }
+
+  if (r.pids && r.pids->limit) {
+    add("pids", "pids.max", *r.pids->limit > 0 ? absl::StrCat(*r.pids->limit) : "max");
+  }
+
+  if (r.block_io) {
+    const spec::BlockIo& b = *r.block_io;
+    if (b.weight) add("blkio", "blkio.weight", absl::StrCat(*b.weight));
+    if (b.leaf_weight) add("blkio", "blkio.leaf_weight", absl::StrCat(*b.leaf_weight));
+    for (const spec::WeightDevice& d : b.weight_device) {
+      if (d.weight) {
+        add("blkio", "blkio.weight_device", absl::StrCat(d.major, ":", d.minor, " ", *d.weight));
+      }
+      if (d.leaf_weight) {
+        add("blkio", "blkio.leaf_weight_device",
+            absl::StrCat(d.major, ":", d.minor, " ", *d.leaf_weight));
+      }
+    }
+    auto throttle = [&](const char* file, const std::vector<spec::ThrottleDevice>& list) {
+      for (const spec::ThrottleDevice& d : list) {
+        add("blkio", file, absl::StrCat(d.major, ":", d.minor, " ", d.rate));
+      }
+    };
+    throttle("blkio.throttle.read_bps_device", b.throttle_read_bps_device);
+    throttle("blkio.throttle.write_bps_device", b.throttle_write_bps_device);
+    throttle("blkio.throttle.read_iops_device", b.throttle_read_iops_device);
+    throttle("blkio.throttle.write_iops_device", b.throttle_write_iops_device);
+  }
+
+  for (size_t i = 0; i < r.hugepage_limits.size(); ++i) {
+    const spec::HugepageLimit& h = r.hugepage_limits[i];
+    if (h.page_size.empty() || h.page_size.find('/') != std::string::npos) {
+      return Invalid(absl::StrCat("linux/resources/hugepageLimits/", i, "/pageSize"),
+                     absl::StrCat("invalid page size ", Quote(h.page_size)));
+    }
+    add("hugetlb", absl::StrCat("hugetlb.", h.page_size, ".limit_in_bytes"), absl::StrCat(h.limit));
+  }
+
+  if (r.network) {
+    if (r.network->class_id) add("net_cls", "net_cls.classid", absl::StrCat(*r.network->class_id));
+    for (const spec::NetworkPriority& p : r.network->priorities) {
+      add("net_prio", "net_prio.ifpriomap", absl::StrCat(p.name, " ", p.priority));
+    }
+  }
+
+  for (const auto& [device, limit] : r.rdma) {
+    std::string value = device;
+    if (limit.hca_handles) absl::StrAppend(&value, " hca_handle=", *limit.hca_handles);
+    if (limit.hca_objects) absl::StrAppend(&value, " hca_object=", *limit.hca_objects);
+    if (value != device) add("rdma", "rdma.max", value);
+  }
+
+  RETURN_IF_ERROR(PlanDevices(r, devices, &out));
+  return out;
+}
+
+std::vector<std::string> ExpectedDevicesList(const std::vector<FileWrite>& plan) {
+  // Emulates security/device_cgroup.c: a default behaviour (allow/deny all) plus
+  // exceptions keyed by exact (type, major, minor); "a" resets both. A new cgroup starts
+  // from its parent's state; ours always begins with "a" to devices.deny.
+  bool allow_all = true;
+  std::map<std::tuple<char, std::string, std::string>, std::string> exceptions;
+  for (const FileWrite& w : plan) {
+    if (w.controller != "devices") continue;
+    bool allow = w.file == "devices.allow";
+    if (w.value.empty()) continue;
+    if (w.value[0] == 'a') {
+      allow_all = allow;
+      exceptions.clear();
+      continue;
+    }
+    std::vector<std::string> parts = absl::StrSplit(w.value, absl::ByAnyChar(" :"));
+    if (parts.size() != 4) continue;
+    auto key = std::make_tuple(w.value[0], parts[1], parts[2]);
+    // An exception is added when the rule goes against the default, removed otherwise.
+    bool add = allow != allow_all;
+    std::string& access = exceptions[key];
+    std::string merged;
+    for (char c : std::string("rwm")) {
+      bool had = access.find(c) != std::string::npos;
+      bool in_rule = parts[3].find(c) != std::string::npos;
+      if (add ? (had || in_rule) : (had && !in_rule)) merged.push_back(c);
+    }
+    if (merged.empty()) {
+      exceptions.erase(key);
+    } else {
+      access = merged;
+    }
+  }
+  if (allow_all) return {"a *:* rwm"};
+  std::vector<std::string> list;
+  for (const auto& [key, access] : exceptions) {
+    list.push_back(absl::StrCat(std::string(1, std::get<0>(key)), " ", std::get<1>(key), ":",
+                                std::get<2>(key), " ", access));
+  }
+  std::sort(list.begin(), list.end());
+  return list;
+}
+
+}  // namespace husk::kernel::cgroups

@@ -1,0 +1,311 @@
+// Creating, configuring, joining and removing a container's v1 (and hybrid) cgroups.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "runtime/base/status.h"
+#include "runtime/base/unique_fd.h"
+#include "runtime/kernel/cgroups/cgroups.h"
+
+namespace husk::kernel::cgroups {
+namespace {
+
+absl::StatusOr<std::string> ReadSmallFile(int dir_fd, const std::string& dir, const char* file) {
+  UniqueFd fd(openat(dir_fd, file, O_RDONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(absl::StrCat("open ", Quote(file), " in ", Quote(dir)));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(absl::StrCat("read ", Quote(file), " in ", Quote(dir)));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// One write(2) of the whole value: cgroup files take one value per write.
+absl::Status WriteFile(int dir_fd, const std::string& dir, const std::string& file,
+                       const std::string& value) {
+  UniqueFd fd(openat(dir_fd, file.c_str(), O_WRONLY | O_CLOEXEC));
+  ssize_t n = -1;
+  if (fd) {
+    do {
+      n = write(fd.get(), value.data(), value.size());
+    } while (n < 0 && errno == EINTR);
+  }
+  if (n < 0) {
+    return ErrnoError(absl::StrCat("write ", Quote(file), " = ", Quote(value), " in ", Quote(dir)));
+  }
+  return absl::OkStatus();
+}
+
+// cpuset.cpus/mems start empty in a new v1 cpuset dir, and no task may join until both
+// are set: copy them from the parent where empty.
+absl::Status SeedCpuset(const std::string& parent, const std::string& dir) {
+  UniqueFd parent_fd(open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent_fd) return ErrnoError(absl::StrCat("open ", Quote(parent)));
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) return ErrnoError(absl::StrCat("open ", Quote(dir)));
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+    ASSIGN_OR_RETURN(std::string current, ReadSmallFile(dir_fd.get(), dir, file));
+    if (!absl::StripAsciiWhitespace(current).empty()) continue;
+    ASSIGN_OR_RETURN(std::string value, ReadSmallFile(parent_fd.get(), parent, file));
+    value = std::string(absl::StripAsciiWhitespace(value));
+    if (value.empty()) continue;  // the kernel will refuse the join and say so
+    RETURN_IF_ERROR(WriteFile(dir_fd.get(), dir, file, value));
+  }
+  return absl::OkStatus();
+}
+
+// mkdir -p of mount_point + path; reports whether the leaf was made here.
+absl::Status MakeCgroupDir(const Hierarchy& h, const std::string& path, bool* created) {
+  *created = false;
+  bool cpuset = h.Has("cpuset");
+  std::string dir = h.mount_point;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    std::string parent = dir;
+    absl::StrAppend(&dir, "/", part);
+    bool made = mkdir(dir.c_str(), 0755) == 0;
+    if (!made && errno != EEXIST) return ErrnoError(absl::StrCat("mkdir ", Quote(dir)));
+    *created = made;
+    if (cpuset) RETURN_IF_ERROR(SeedCpuset(parent, dir));
+  }
+  return absl::OkStatus();
+}
+
+// Writes that the kernel may refuse in one order but accept in the other when an
+// existing cgroup is updated (e.g. lowering memory and memsw together).
+bool IsRetryPair(const FileWrite& first, const FileWrite& second) {
+  return (first.file == "memory.limit_in_bytes" && second.file == "memory.memsw.limit_in_bytes") ||
+         (first.file == "cpu.cfs_period_us" && second.file == "cpu.cfs_quota_us") ||
+         (first.file == "cpu.rt_period_us" && second.file == "cpu.rt_runtime_us");
+}
+
+struct Target {
+  const Hierarchy* hierarchy;
+  std::string dir;
+  int fd;
+};
+
+const Target* TargetFor(const std::vector<Target>& targets, const std::string& controller) {
+  for (const Target& t : targets) {
+    if (!t.hierarchy->unified && t.hierarchy->Has(controller)) return &t;
+  }
+  return nullptr;
+}
+
+absl::Status ApplyOne(const std::vector<Target>& targets, const FileWrite& w) {
+  const Target* t = TargetFor(targets, w.controller);
+  if (t == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cgroup controller ", Quote(w.controller), " is not mounted"));
+  }
+  absl::Status status = WriteFile(t->fd, t->dir, w.file, w.value);
+  // Kernels with BFQ expose the proportional weight as blkio.bfq.weight*.
+  if (!status.ok() && StatusErrno(status) == ENOENT && absl::StartsWith(w.file, "blkio.weight")) {
+    std::string bfq = absl::StrCat("blkio.bfq.", w.file.substr(strlen("blkio.")));
+    if (WriteFile(t->fd, t->dir, bfq, w.value).ok()) return absl::OkStatus();
+  }
+  if (!status.ok()) return status;
+  if (w.file == "cpu.shares") {
+    // The kernel clamps shares to [2, 262144] silently; say so instead (as runc does).
+    ASSIGN_OR_RETURN(std::string got, ReadSmallFile(t->fd, t->dir, "cpu.shares"));
+    got = std::string(absl::StripAsciiWhitespace(got));
+    if (got != w.value) {
+      return absl::InvalidArgumentError(absl::StrCat("write \"cpu.shares\" = ", Quote(w.value),
+                                                     " in ", Quote(t->dir), ": the kernel set ",
+                                                     got, " (allowed range 2-262144)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyAll(const std::vector<Target>& targets, const std::vector<FileWrite>& plan) {
+  std::vector<bool> done(plan.size(), false);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (done[i]) continue;
+    absl::Status status = ApplyOne(targets, plan[i]);
+    if (!status.ok() && StatusErrno(status) == EINVAL) {
+      for (size_t j = i + 1; j < plan.size(); ++j) {
+        if (done[j] || !IsRetryPair(plan[i], plan[j])) continue;
+        if (ApplyOne(targets, plan[j]).ok() && ApplyOne(targets, plan[i]).ok()) {
+          done[j] = true;
+          status = absl::OkStatus();
+        }
+        break;
+      }
+    }
+    RETURN_IF_ERROR(status);
+    done[i] = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyDevices(const std::vector<Target>& targets, const std::vector<FileWrite>& plan) {
+  const Target* t = TargetFor(targets, "devices");
+  if (t == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(t->fd, t->dir, "devices.list"));
+  std::vector<std::string> got;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    got.emplace_back(absl::StripAsciiWhitespace(line));
+  }
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want = ExpectedDevicesList(plan);
+  if (got == want) return absl::OkStatus();
+  std::vector<std::string> missing, extra;
+  std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+  return absl::InternalError(absl::StrCat("verify \"devices.list\" in ", Quote(t->dir),
+                                          ": missing [", absl::StrJoin(missing, ", "),
+                                          "], unexpected [", absl::StrJoin(extra, ", "), "]"));
+}
+
+}  // namespace
+
+std::vector<JoinTarget> JoinTargets(const Setup& setup, bool include_unified) {
+  std::vector<JoinTarget> out;
+  for (size_t i = 0; i < setup.dir_fds.size() && i < setup.unified.size(); ++i) {
+    if (setup.unified[i] && !include_unified) continue;
+    out.push_back({setup.dir_fds[i].get(), setup.unified[i]});
+  }
+  return out;
+}
+
+int UnifiedDirFd(const Setup& setup) {
+  for (size_t i = 0; i < setup.dir_fds.size() && i < setup.unified.size(); ++i) {
+    if (setup.unified[i]) return setup.dir_fds[i].get();
+  }
+  return -1;
+}
+
+absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& path,
+                                     const spec::Linux* linux_cfg) {
+  if (layout.mode == Mode::kUnified) {
+    return absl::UnimplementedError("cgroup v2 is not supported yet");
+  }
+  if (path.empty() || path[0] != '/' || path == "/") {
+    return absl::InvalidArgumentError(absl::StrCat("invalid cgroup path ", Quote(path)));
+  }
+  static const spec::Resources kNoResources;
+  static const std::vector<spec::Device> kNoDevices;
+  const spec::Resources& resources =
+      linux_cfg && linux_cfg->resources ? *linux_cfg->resources : kNoResources;
+  const std::vector<spec::Device>& devices = linux_cfg ? linux_cfg->devices : kNoDevices;
+  ASSIGN_OR_RETURN(std::vector<FileWrite> plan, PlanV1Resources(resources, devices));
+  for (const FileWrite& w : plan) {
+    if (layout.Find(w.controller) == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cgroup controller ", Quote(w.controller), " is not mounted"));
+    }
+  }
+
+  Setup setup;
+  std::vector<Target> targets;
+  // Undo on failure; the user sees the original error, plus the cleanup's if that failed.
+  auto fail = [&setup](absl::Status status) {
+    absl::Status cleanup = Destroy(setup.created);
+    if (cleanup.ok()) return status;
+    absl::Status both(status.code(),
+                      absl::StrCat(status.message(), " (cleanup: ", cleanup.message(), ")"));
+    status.ForEachPayload([&both](absl::string_view url, const absl::Cord& payload) {
+      both.SetPayload(url, payload);
+    });
+    return both;
+  };
+  for (const Hierarchy& h : layout.hierarchies) {
+    std::string dir = absl::StrCat(h.mount_point, path);
+    bool created = false;
+    absl::Status status = MakeCgroupDir(h, path, &created);
+    if (created) setup.created.push_back(dir);
+    if (!status.ok()) return fail(status);
+    UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return fail(ErrnoError(absl::StrCat("open ", Quote(dir))));
+    setup.dirs.push_back(dir);
+    setup.unified.push_back(h.unified);
+    setup.dir_fds.push_back(std::move(fd));
+  }
+  for (size_t i = 0; i < layout.hierarchies.size(); ++i) {
+    targets.push_back({&layout.hierarchies[i], setup.dirs[i], setup.dir_fds[i].get()});
+  }
+  absl::Status status = ApplyAll(targets, plan);
+  if (status.ok()) status = VerifyDevices(targets, plan);
+  if (!status.ok()) {
+    setup.dir_fds.clear();
+    return fail(status);
+  }
+  return setup;
+}
+
+namespace {
+// Async-signal-safe: openat, write, close only.
+int JoinOne(int dir_fd, bool unified) {
+  int fd = openat(dir_fd, unified ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t written;
+  do {
+    written = write(fd, "0", 1);
+  } while (written < 0 && errno == EINTR);
+  int err = written == 1 ? 0 : (written < 0 ? errno : EIO);
+  close(fd);
+  return err;
+}
+}  // namespace
+
+int JoinSelf(const JoinTarget* targets, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (int err = JoinOne(targets[i].dir_fd, targets[i].unified); err != 0) return err;
+  }
+  return 0;
+}
+
+int JoinSelf(const int* dir_fds, const bool* unified, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (int err = JoinOne(dir_fds[i], unified[i]); err != 0) return err;
+  }
+  return 0;
+}
+
+absl::Status Destroy(const std::vector<std::string>& created) {
+  std::vector<std::string> order = created;
+  // Deepest first, so a dir that holds another in the list goes after it.
+  std::stable_sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
+    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+  });
+  absl::Status first_error;
+  for (const std::string& dir : order) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (;;) {
+      if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+      // EBUSY: tasks still exiting (or a zombie not yet released); it clears soon.
+      if (errno == EBUSY && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      if (first_error.ok()) first_error = ErrnoError(absl::StrCat("remove cgroup ", Quote(dir)));
+      break;
+    }
+  }
+  return first_error;
+}
+
+}  // namespace husk::kernel::cgroups
