@@ -1,0 +1,140 @@
+#include "runtime/kernel/rootfs.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/base/fs.h"
+#include "runtime/base/status.h"
+#include "runtime/base/syscalls.h"
+#include "runtime/kernel/mounts.h"
+
+namespace husk::kernel {
+
+absl::StatusOr<UniqueFd> PrepareRoot(const std::string& rootfs, unsigned long propagation) {
+  unsigned long flags = (propagation != 0 ? propagation : MS_SLAVE) | MS_REC;
+  if (mount(nullptr, "/", nullptr, flags, nullptr) != 0) {
+    return ErrnoError("make \"/\" a private propagation domain");
+  }
+  // pivot_root refuses a shared new root or parent: give the rootfs its own private mount.
+  if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return ErrnoError(absl::StrCat("bind mount rootfs ", Quote(rootfs)));
+  }
+  if (mount(nullptr, rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+    return ErrnoError(absl::StrCat("make rootfs ", Quote(rootfs), " private"));
+  }
+  UniqueFd fd(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return ErrnoError(absl::StrCat("open rootfs ", Quote(rootfs)));
+  return fd;
+}
+
+absl::Status EnterRoot(int root_fd, bool no_pivot) {
+  if (fchdir(root_fd) != 0) return ErrnoError("chdir to rootfs");
+  if (no_pivot) {
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return ErrnoError("move rootfs to \"/\"");
+    if (chroot(".") != 0) return ErrnoError("chroot");
+  } else {
+    // pivot_root(".", ".") stacks the old root on top of the new one; detaching "."
+    // then removes it without needing a directory for it inside the container.
+    if (sys::PivotRoot(".", ".") != 0) return ErrnoError("pivot_root");
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      return ErrnoError("make old root a slave");
+    }
+    if (umount2(".", MNT_DETACH) != 0) return ErrnoError("detach old root");
+  }
+  if (chdir("/") != 0) return ErrnoError("chdir \"/\"");
+  return absl::OkStatus();
+}
+
+absl::Status SetRootPropagation(unsigned long propagation, bool recursive) {
+  if (mount(nullptr, "/", nullptr, propagation | (recursive ? MS_REC : 0), nullptr) != 0) {
+    return ErrnoError("set propagation of \"/\"");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+absl::StatusOr<UniqueFd> RootFd() {
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return ErrnoError("open \"/\"");
+  return root;
+}
+
+// Opens the final object of `path` without following a final symlink; NotFound if absent.
+absl::StatusOr<UniqueFd> OpenNoFollow(int root_fd, const std::string& path) {
+  int fd = sys::Openat2(root_fd, path.c_str() + (path[0] == '/' ? 1 : 0),
+                        O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) return ErrnoError(absl::StrCat("open ", Quote(path)));
+  return UniqueFd(fd);
+}
+}  // namespace
+
+absl::Status MaskPaths(const std::vector<std::string>& paths) {
+  if (paths.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(UniqueFd root, RootFd());
+  UniqueFd null_fd;
+  for (const std::string& path : paths) {
+    auto target = OpenNoFollow(root.get(), path);
+    if (!target.ok()) {
+      if (StatusErrno(target.status()) == ENOENT) continue;
+      return Annotate(target.status(), "mask path");
+    }
+    struct stat st;
+    if (fstat(target->get(), &st) != 0) return ErrnoError(absl::StrCat("stat ", Quote(path)));
+    std::string what = absl::StrCat("mask ", Quote(path));
+    if (S_ISLNK(st.st_mode)) continue;  // a symlink is not followed; its target is masked by name
+    if (S_ISDIR(st.st_mode)) {
+      UniqueFd fsfd(fsopen("tmpfs", FSOPEN_CLOEXEC));
+      if (!fsfd || fsconfig(fsfd.get(), FSCONFIG_SET_STRING, "source", "tmpfs", 0) != 0 ||
+          fsconfig(fsfd.get(), FSCONFIG_SET_STRING, "size", "0", 0) != 0 ||
+          fsconfig(fsfd.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+        return ErrnoError(what);
+      }
+      UniqueFd mnt(fsmount(fsfd.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
+      if (!mnt || move_mount(mnt.get(), "", target->get(), "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+        return ErrnoError(what);
+      }
+      continue;
+    }
+    if (!null_fd) {
+      null_fd.Reset(open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      struct stat ns;
+      if (!null_fd || fstat(null_fd.get(), &ns) != 0) return ErrnoError("open \"/dev/null\"");
+      if (!S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 || minor(ns.st_rdev) != 3) {
+        return absl::PermissionDeniedError(
+            "mask paths: \"/dev/null\" in the container is not the null device");
+      }
+    }
+    RETURN_IF_ERROR(BindFd(null_fd.get(), target->get(), false, 0, what));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadonlyPaths(const std::vector<std::string>& paths) {
+  if (paths.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(UniqueFd root, RootFd());
+  for (const std::string& path : paths) {
+    auto target = OpenNoFollow(root.get(), path);
+    if (!target.ok()) {
+      if (StatusErrno(target.status()) == ENOENT) continue;
+      return Annotate(target.status(), "readonly path");
+    }
+    RETURN_IF_ERROR(BindFd(target->get(), target->get(), true,
+                           MOUNT_ATTR_RDONLY,
+                           absl::StrCat("make ", Quote(path), " read-only")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeRootReadonly() {
+  if (sys::MountSetattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0, 0) != 0) {
+    return ErrnoError("make \"/\" read-only");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace husk::kernel

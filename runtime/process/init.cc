@@ -1,0 +1,299 @@
+#include "runtime/process/init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runtime/base/fs.h"
+#include "runtime/base/status.h"
+#include "runtime/base/syscalls.h"
+#include "runtime/kernel/cgroups/cgroups.h"
+#include "runtime/kernel/rootfs.h"
+#include "runtime/kernel/terminal.h"
+#include "runtime/kernel/user.h"
+
+namespace husk::process {
+namespace {
+
+using NS = spec::NamespaceType;
+
+// After create has returned nobody listens on the channel: report on stderr instead.
+[[noreturn]] void Die(const SyncChannel& channel, const absl::Status& status) {
+  std::string text(status.message());
+  int err = StatusErrno(status).value_or(0);
+  if (channel.fd() < 0 || !channel.Send(MsgType::kError, 0, text, err).ok()) {
+    std::string line = absl::StrCat("husk init: ", text, "\n");
+    (void)!write(2, line.data(), line.size());
+  }
+  _exit(1);
+}
+
+#define CHILD_CHECK(channel, expr)                   \
+  do {                                               \
+    ::absl::Status husk_child_status_ = (expr);      \
+    if (!husk_child_status_.ok()) Die(channel, husk_child_status_); \
+  } while (0)
+
+absl::Status BecomeRootInUserns() {
+  if (setresgid(0, 0, 0) != 0) return ErrnoError("setresgid to root in the user namespace");
+  if (setresuid(0, 0, 0) != 0) return ErrnoError("setresuid to root in the user namespace");
+  return absl::OkStatus();
+}
+
+absl::Status JoinNamespaces(const InitPlan& plan, const SyncChannel& channel) {
+  for (const kernel::NamespaceJoin& j : plan.ns.join) {
+    if (setns(j.fd.get(), kernel::CloneFlag(j.type)) != 0) {
+      return ErrnoError(absl::StrCat("join ", spec::NamespaceTypeName(j.type), " namespace"));
+    }
+  }
+  if (plan.ns.Creates(NS::kUser)) {
+    if (unshare(CLONE_NEWUSER) != 0) return ErrnoError("create user namespace");
+    RETURN_IF_ERROR(channel.Send(MsgType::kIdMapRequest));
+    RETURN_IF_ERROR(channel.Expect(MsgType::kIdMapDone).status());
+    RETURN_IF_ERROR(BecomeRootInUserns());
+  } else if (plan.ns.Joins(NS::kUser)) {
+    RETURN_IF_ERROR(BecomeRootInUserns());
+  }
+  uint64_t rest = plan.ns.create & ~static_cast<uint64_t>(CLONE_NEWUSER | CLONE_NEWCGROUP);
+  if (rest != 0 && unshare(static_cast<int>(rest)) != 0) return ErrnoError("create namespaces");
+  if (plan.ns.Creates(NS::kTime) && !plan.time_offsets.empty()) {
+    RETURN_IF_ERROR(channel.Send(MsgType::kTimeRequest));
+    RETURN_IF_ERROR(channel.Expect(MsgType::kTimeDone).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JoinCgroups(const InitPlan& plan) {
+  // Writing "0" from the still single-threaded child skips the slow pid-migration lock
+  // path (perf-notes.md): the parent never writes our pid.
+  int err = kernel::cgroups::JoinSelf(plan.cgroup_fds.data(),
+                                      reinterpret_cast<const bool*>(plan.cgroup_unified.data()),
+                                      plan.cgroup_fds.size());
+  if (err != 0) return ErrnoError(err, "join cgroup");
+  return absl::OkStatus();
+}
+
+absl::Status SetupRootfs(const InitPlan& plan) {
+  ASSIGN_OR_RETURN(UniqueFd root, kernel::PrepareRoot(plan.rootfs, plan.root_propagation));
+  bool cgroupns = plan.ns.Has(NS::kCgroup);
+  for (const kernel::MountPlan& m : plan.mounts) {
+    RETURN_IF_ERROR(kernel::ApplyMount(root.get(), m, plan.cgroup_mounts, cgroupns));
+  }
+  RETURN_IF_ERROR(kernel::ApplyDevices(root.get(), plan.devices, plan.ns.Has(NS::kUser)));
+  RETURN_IF_ERROR(kernel::EnterRoot(root.get(), plan.no_pivot));
+  if (plan.root_propagation != 0) {
+    RETURN_IF_ERROR(kernel::SetRootPropagation(plan.root_propagation, plan.root_propagation_recursive));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SwitchUser(const InitPlan& plan) {
+  RETURN_IF_ERROR(kernel::DropBounding(plan.caps));
+  // setgroups is refused in a user namespace whose gid_map was written with setgroups
+  // denied; there the supplementary groups stay as the namespace has them.
+  if (setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0 &&
+      !(errno == EPERM && plan.ns.Has(NS::kUser) && plan.additional_gids.empty())) {
+    return ErrnoError("setgroups");
+  }
+  if (plan.caps.apply && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrnoError("keep capabilities");
+  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) return ErrnoError(absl::StrCat("setresgid ", plan.gid));
+  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) return ErrnoError(absl::StrCat("setresuid ", plan.uid));
+  if (plan.caps.apply && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return ErrnoError("clear keep capabilities");
+  return kernel::ApplyCapabilities(plan.caps);
+}
+
+std::vector<std::string> FinalEnv(const InitPlan& plan) {
+  std::vector<std::string> env = plan.env;
+  bool has_home = false;
+  for (const std::string& e : env) has_home = has_home || absl::StartsWith(e, "HOME=");
+  if (!has_home) {
+    auto passwd = ReadFile("/etc/passwd", 4 << 20);
+    env.push_back(absl::StrCat("HOME=", kernel::HomeForUid(passwd.ok() ? *passwd : "", plan.uid)));
+  }
+  return env;
+}
+
+absl::Status PassFds(const InitPlan& plan) {
+  for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+      return ErrnoError(absl::StrCat("preserve fd ", fd));
+    }
+  }
+  // Nothing else of ours may reach the container (CVE-2024-21626): mark every other fd
+  // close-on-exec, whatever flags it was opened with.
+  if (syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    return ErrnoError("mark fds close-on-exec");
+  }
+  return absl::OkStatus();
+}
+
+// Blocks until `start` connects to exec.sock, then acknowledges so `start` can return.
+absl::Status WaitForStart(int listen_fd) {
+  int conn;
+  do {
+    conn = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  } while (conn < 0 && errno == EINTR);
+  if (conn < 0) return ErrnoError("wait for start");
+  UniqueFd c(conn);
+  char ack = '0';
+  if (write(c.get(), &ack, 1) != 1) return ErrnoError("acknowledge start");
+  return absl::OkStatus();
+}
+
+[[noreturn]] void RunInit(const InitPlan& plan, SyncChannel& channel) {
+  if (plan.ns.Creates(NS::kCgroup) && unshare(CLONE_NEWCGROUP) != 0) {
+    Die(channel, ErrnoError("create cgroup namespace"));
+  }
+  if (plan.ns.Creates(NS::kNetwork)) CHILD_CHECK(channel, kernel::LoopbackUp());
+  CHILD_CHECK(channel, SetupRootfs(plan));
+  if (plan.ns.Creates(NS::kUts)) CHILD_CHECK(channel, kernel::SetHostname(plan.hostname, plan.domainname));
+  if (!plan.no_new_keyring) {
+    std::string name = absl::StrCat("_ses.", plan.id);
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS) {
+      Die(channel, ErrnoError("join session keyring"));
+    }
+  }
+  UniqueFd slave;
+  if (plan.terminal) {
+    auto pty = kernel::OpenPty(plan.console_size, plan.uid, true);
+    if (!pty.ok()) Die(channel, pty.status());
+    CHILD_CHECK(channel, channel.Send(MsgType::kConsole, 0, {}, 0, pty->master.get()));
+    slave = std::move(pty->slave);
+  }
+  CHILD_CHECK(channel, kernel::ApplySysctls(plan.sysctls));
+  CHILD_CHECK(channel, kernel::MaskPaths(plan.masked_paths));
+  CHILD_CHECK(channel, kernel::ReadonlyPaths(plan.readonly_paths));
+  if (plan.readonly_root) CHILD_CHECK(channel, kernel::MakeRootReadonly());
+  if (setsid() < 0) Die(channel, ErrnoError("setsid"));
+  if (slave) {
+    CHILD_CHECK(channel, kernel::AttachPty(slave.get()));
+    slave.Reset();
+  }
+  CHILD_CHECK(channel, kernel::ApplyRlimits(plan.rlimits));
+  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Die(channel, ErrnoError("set no_new_privs"));
+  }
+  CHILD_CHECK(channel, SwitchUser(plan));
+  if (plan.umask) umask(*plan.umask);
+  if (chdir(plan.cwd.c_str()) != 0) {
+    Die(channel, ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed")));
+  }
+  char cwd[16];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr && errno != ERANGE) {
+    Die(channel, ErrnoError("cwd is outside the container root"));
+  }
+  std::vector<std::string> env = FinalEnv(plan);
+  auto path = LookPath(plan.args[0], env);
+  if (!path.ok()) Die(channel, path.status());
+  CHILD_CHECK(channel, PassFds(plan));
+
+  std::vector<char*> argv, envp;
+  for (const std::string& a : plan.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  CHILD_CHECK(channel, channel.Send(MsgType::kReady));
+  channel.Close();
+  CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
+  execve(path->c_str(), argv.data(), envp.data());
+  Die(channel, ErrnoError(absl::StrCat("exec ", Quote(*path))));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LookPath(const std::string& file, const std::vector<std::string>& env) {
+  auto check = [&](const std::string& candidate) -> absl::Status {
+    struct stat st;
+    if (stat(candidate.c_str(), &st) != 0) return ErrnoError(absl::StrCat("stat ", candidate));
+    if (S_ISDIR(st.st_mode)) return ErrnoError(EACCES, absl::StrCat("exec: ", Quote(file)));
+    if (faccessat(AT_FDCWD, candidate.c_str(), X_OK, AT_EACCESS) != 0) {
+      return ErrnoError(absl::StrCat("exec: ", Quote(file)));
+    }
+    return absl::OkStatus();
+  };
+  if (file.find('/') != std::string::npos) {
+    absl::Status s = check(file);
+    if (s.ok()) return file;
+    if (absl::StartsWith(s.message(), "stat ")) {
+      return StatusWithErrno(StatusErrno(s).value_or(ENOENT),
+                             absl::StrCat("exec: ", Quote(file), ": ", s.message()));
+    }
+    return s;
+  }
+  std::string path_var;
+  for (const std::string& e : env) {
+    if (absl::StartsWith(e, "PATH=")) path_var = e.substr(5);
+  }
+  absl::Status denied;
+  for (absl::string_view dir : absl::StrSplit(path_var, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", file);
+    absl::Status s = check(candidate);
+    if (s.ok()) return candidate;
+    if (StatusErrno(s) == EACCES && denied.ok()) denied = s;
+  }
+  if (!denied.ok()) return denied;
+  return StatusWithErrno(ENOENT, absl::StrCat("exec: ", Quote(file),
+                                              ": executable file not found in $PATH"));
+}
+
+namespace {
+
+// The clone inherited every fd of `husk create`, among them the locked state directory
+// (a held flock would block `start`) and the log. Keep only what the plan names.
+void CloseInheritedFds(const InitPlan& plan, int channel_fd) {
+  std::vector<int> keep = {channel_fd, plan.listen_fd};
+  keep.insert(keep.end(), plan.cgroup_fds.begin(), plan.cgroup_fds.end());
+  for (const kernel::NamespaceJoin& j : plan.ns.join) keep.push_back(j.fd.get());
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3 + static_cast<unsigned>(plan.preserve_fds);
+  for (int fd : keep) {
+    if (fd < 0 || static_cast<unsigned>(fd) < next) continue;
+    if (static_cast<unsigned>(fd) > next) syscall(SYS_close_range, next, fd - 1, 0);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0);
+}
+
+}  // namespace
+
+void RunChild(const InitPlan& plan, SyncChannel& channel) {
+  CloseInheritedFds(plan, channel.fd());
+  // Not dumpable until execve: the container cannot ptrace or open /proc/<pid>/ of this
+  // process while it still holds host fds (CVE-2016-9962).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  CHILD_CHECK(channel, JoinCgroups(plan));
+  if (!plan.two_stage) {
+    if (plan.ns.Creates(NS::kUser)) {
+      CHILD_CHECK(channel, channel.Send(MsgType::kIdMapRequest));
+      CHILD_CHECK(channel, channel.Expect(MsgType::kIdMapDone).status());
+      CHILD_CHECK(channel, BecomeRootInUserns());
+    }
+    RunInit(plan, channel);
+  }
+  CHILD_CHECK(channel, JoinNamespaces(plan, channel));
+  // setns/unshare of pid and time namespaces only apply to children: fork the init
+  // as a sibling (CLONE_PARENT) so `husk create` stays its parent, as in one stage.
+  pid_t pid = sys::Clone3(CLONE_PARENT, SIGCHLD);
+  if (pid < 0) Die(channel, ErrnoError("fork container init"));
+  if (pid == 0) RunInit(plan, channel);
+  CHILD_CHECK(channel, channel.Send(MsgType::kInitPid, pid));
+  _exit(0);
+}
+
+}  // namespace husk::process

@@ -1,0 +1,30 @@
+// The parent side of create: clones the child with the plan, serves its requests (id
+// maps, time offsets, console fd) over the sync channel and returns the init's host pid
+// once the init is ready and waiting for `start`. On failure nothing it started is left
+// alive. Parent only; must be called while the process is single-threaded.
+#ifndef HUSK_RUNTIME_PROCESS_LAUNCHER_H_
+#define HUSK_RUNTIME_PROCESS_LAUNCHER_H_
+
+#include <sys/types.h>
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "runtime/base/unique_fd.h"
+#include "runtime/process/init_plan.h"
+
+namespace husk::process {
+
+struct LaunchOptions {
+  // Receives the pty master when process.terminal is set.
+  std::function<absl::Status(UniqueFd master)> on_console;
+};
+
+absl::StatusOr<pid_t> Launch(const InitPlan& plan, const LaunchOptions& options);
+
+// "exit status N" / "killed by signal N" for a waitpid status.
+std::string DescribeWaitStatus(int status);
+
+}  // namespace husk::process
+
+#endif  // HUSK_RUNTIME_PROCESS_LAUNCHER_H_
