@@ -1,0 +1,430 @@
+#include "runtime/cli/parse.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/base/fs.h"
+#include "runtime/base/status.h"
+#include "runtime/cli/flags.h"
+#include "runtime/cli/signal.h"
+
+namespace husk::cli {
+namespace {
+
+using K = FlagKind;
+
+constexpr FlagDef kGlobalFlags[] = {
+    {"root", "", K::kValue},          {"log", "", K::kValue},
+    {"log-format", "", K::kValue},    {"debug", "", K::kBool},
+    {"systemd-cgroup", "", K::kBool}, {"rootless", "", K::kValue},
+    {"criu", "", K::kValue},          {"cgroup-manager", "", K::kValue},
+    {"version", "v", K::kBool},       {"help", "h", K::kBool},
+};
+
+constexpr FlagDef kHelpOnly[] = {{"help", "h", K::kBool}};
+
+constexpr FlagDef kCreateFlags[] = {
+    {"bundle", "b", K::kValue},        {"pid-file", "", K::kValue},
+    {"console-socket", "", K::kValue}, {"no-pivot", "", K::kBool},
+    {"no-new-keyring", "", K::kBool},  {"preserve-fds", "", K::kValue},
+    {"no-subreaper", "", K::kBool},  // crun's; create never becomes a subreaper anyway
+    {"help", "h", K::kBool},
+};
+
+constexpr FlagDef kRunFlags[] = {
+    {"bundle", "b", K::kValue},
+    {"pid-file", "", K::kValue},
+    {"console-socket", "", K::kValue},
+    {"no-pivot", "", K::kBool},
+    {"no-new-keyring", "", K::kBool},
+    {"preserve-fds", "", K::kValue},
+    {"no-subreaper", "", K::kBool},
+    {"detach", "d", K::kBool},
+    {"keep", "", K::kBool},
+    {"help", "h", K::kBool},
+};
+
+constexpr FlagDef kKillFlags[] = {{"all", "a", K::kBool}, {"help", "h", K::kBool}};
+constexpr FlagDef kDeleteFlags[] = {{"force", "f", K::kBool}, {"help", "h", K::kBool}};
+constexpr FlagDef kListFlags[] = {
+    {"format", "f", K::kValue}, {"quiet", "q", K::kBool}, {"help", "h", K::kBool}};
+constexpr FlagDef kSpecFlags[] = {
+    {"bundle", "b", K::kValue}, {"rootless", "", K::kBool}, {"help", "h", K::kBool}};
+
+struct CommandDef {
+  absl::string_view name;
+  Command command;
+  absl::Span<const FlagDef> flags;
+  absl::string_view synopsis;  // after "husk <name> "
+  absl::string_view summary;
+  absl::string_view options;  // help lines, each ending in "\n"
+};
+
+constexpr CommandDef kCommands[] = {
+    {"create", Command::kCreate, kCreateFlags, "[options] <container-id>",
+     "create a container from a bundle; it waits for `start`",
+     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+     "  --pid-file FILE         write the init's host pid to FILE\n"
+     "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
+     "  --no-pivot              use MS_MOVE+chroot instead of pivot_root\n"
+     "  --no-new-keyring        keep the caller's session keyring\n"
+     "  --preserve-fds N        pass N more fds (from fd 3) to the container\n"},
+    {"start", Command::kStart, kHelpOnly, "<container-id>",
+     "run the user process of a created container", ""},
+    {"state", Command::kState, kHelpOnly, "<container-id>",
+     "print the state of a container as JSON", ""},
+    {"kill", Command::kKill, kKillFlags, "[options] <container-id> [signal]",
+     "send a signal (default SIGTERM) to the container's init",
+     "  -a, --all               signal every process in the container's cgroup\n"},
+    {"delete", Command::kDelete, kDeleteFlags, "[options] <container-id>",
+     "delete a container and everything it holds",
+     "  -f, --force             kill the container first if it is still running\n"},
+    {"run", Command::kRun, kRunFlags, "[options] <container-id>", "create and start a container",
+     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+     "  -d, --detach            exit once the container has started\n"
+     "  --keep                  do not delete the container after it exits\n"
+     "  --pid-file FILE         write the init's host pid to FILE\n"
+     "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
+     "  --no-subreaper          do not become a subreaper\n"
+     "  --no-pivot              use MS_MOVE+chroot instead of pivot_root\n"
+     "  --no-new-keyring        keep the caller's session keyring\n"
+     "  --preserve-fds N        pass N more fds (from fd 3) to the container\n"},
+    {"list", Command::kList, kListFlags, "[options]", "list the containers under --root",
+     "  -f, --format table|json output format (default table)\n"
+     "  -q, --quiet             print only the container IDs\n"},
+    {"spec", Command::kSpec, kSpecFlags, "[options]", "write a default config.json into the bundle",
+     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
+     "  --rootless              a configuration for unprivileged users\n"},
+    {"features", Command::kFeatures, kHelpOnly, "",
+     "print the features this build supports as JSON", ""},
+};
+
+constexpr absl::string_view kUnsupportedCommands[] = {"exec",   "ps",     "pause",      "resume",
+                                                      "update", "events", "checkpoint", "restore"};
+
+const CommandDef* FindCommand(absl::string_view name) {
+  for (const CommandDef& def : kCommands) {
+    if (def.name == name) return &def;
+  }
+  return nullptr;
+}
+
+absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
+
+// filepath.Abs: join with cwd, then clean "//", "." and ".." lexically (no symlinks).
+std::string AbsoluteTo(absl::string_view cwd, absl::string_view path) {
+  if (absl::StartsWith(path, "/")) return CleanPath(path);
+  return CleanPath(absl::StrCat(cwd, "/", path));
+}
+
+absl::Status CheckArgCount(absl::string_view command, const std::vector<std::string>& args,
+                           size_t min, size_t max) {
+  if (min == max && args.size() != min) {
+    return UsageError(absl::StrCat(Quote(command), " requires exactly ", min, " argument(s)"));
+  }
+  if (args.size() < min) {
+    return UsageError(absl::StrCat(Quote(command), " requires a minimum of ", min, " argument(s)"));
+  }
+  if (args.size() > max) {
+    return UsageError(absl::StrCat(Quote(command), " requires a maximum of ", max, " argument(s)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<log::Format> ParseLogFormat(absl::string_view value) {
+  if (value == "text") return log::Format::kText;
+  if (value == "json") return log::Format::kJson;
+  return UsageError(absl::StrCat("invalid log-format ", Quote(value), ": must be text or json"));
+}
+
+absl::Status ApplyGlobalFlags(const ScanResult& flags, const ParseEnv& env, Invocation& inv) {
+  if (auto format = flags.Value("log-format")) {
+    ASSIGN_OR_RETURN(inv.log.format, ParseLogFormat(*format));
+  }
+  inv.log.path = flags.Value("log").value_or("");
+  inv.log.debug = flags.Bool("debug");
+
+  if (auto root = flags.Value("root")) {
+    if (root->empty()) return UsageError("invalid --root \"\": must not be empty");
+    inv.global.root = AbsoluteTo(env.cwd, *root);
+  } else {
+    inv.global.root = DefaultRoot(env);
+  }
+
+  inv.global.systemd_cgroup = flags.Bool("systemd-cgroup");
+  if (auto manager = flags.Value("cgroup-manager")) {
+    // crun's extension; podman sends `--cgroup-manager disabled` for --cgroups=disabled.
+    if (*manager == "systemd") {
+      inv.global.systemd_cgroup = true;
+    } else if (*manager == "disabled") {
+      return UsageError("--cgroup-manager \"disabled\" is not supported yet");
+    } else if (*manager != "cgroupfs") {
+      return UsageError(absl::StrCat("invalid --cgroup-manager ", Quote(*manager),
+                                     ": must be cgroupfs, systemd or disabled"));
+    }
+  }
+
+  if (auto rootless = flags.Value("rootless")) {
+    if (*rootless == "auto") {
+      inv.global.rootless = "auto";
+    } else if (std::optional<bool> value = ParseBool(*rootless)) {
+      inv.global.rootless = *value ? "true" : "false";
+    } else {
+      return UsageError(absl::StrCat("invalid --rootless value ", Quote(*rootless),
+                                     ": must be true, false or auto"));
+    }
+  }
+  // --criu is accepted for go-runc's sake and ignored: no checkpoint/restore yet.
+  return absl::OkStatus();
+}
+
+absl::Status ApplyCreateFlags(const ScanResult& flags, const ParseEnv& env, CreateOptions& create) {
+  create.bundle = AbsoluteTo(env.cwd, flags.Value("bundle").value_or("."));
+  if (auto pid_file = flags.Value("pid-file"); pid_file && !pid_file->empty()) {
+    // Relative to the caller's cwd, never the bundle (cli-contract.md §2.1).
+    create.pid_file = AbsoluteTo(env.cwd, *pid_file);
+  }
+  // Left as given: sun_path holds only 108 bytes, so do not lengthen it.
+  create.console_socket = flags.Value("console-socket").value_or("");
+  create.no_pivot = flags.Bool("no-pivot");
+  create.no_new_keyring = flags.Bool("no-new-keyring");
+  if (auto fds = flags.Value("preserve-fds")) {
+    if (!absl::SimpleAtoi(*fds, &create.preserve_fds) || create.preserve_fds < 0) {
+      return UsageError(
+          absl::StrCat("invalid value ", Quote(*fds), " for flag -preserve-fds: parse error"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TakeId(absl::string_view command, const std::vector<std::string>& args,
+                                   size_t max) {
+  RETURN_IF_ERROR(CheckArgCount(command, args, 1, max));
+  RETURN_IF_ERROR(ValidateContainerId(args[0]));
+  return args[0];
+}
+
+absl::Status ApplyCommand(const CommandDef& def, const ScanResult& flags, const ParseEnv& env,
+                          Invocation& inv) {
+  const std::vector<std::string>& args = flags.positionals;
+  switch (def.command) {
+    case Command::kCreate:
+    case Command::kRun: {
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, 1));
+      inv.run.create.id = inv.id;
+      RETURN_IF_ERROR(ApplyCreateFlags(flags, env, inv.run.create));
+      inv.run.detach = flags.Bool("detach");
+      inv.run.keep = flags.Bool("keep");
+      inv.run.no_subreaper = flags.Bool("no-subreaper");
+      return absl::OkStatus();
+    }
+    case Command::kStart:
+    case Command::kState: {
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, 1));
+      return absl::OkStatus();
+    }
+    case Command::kKill: {
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, 2));
+      if (args.size() == 2) {
+        ASSIGN_OR_RETURN(inv.signal, ParseSignal(args[1]));
+      }
+      inv.all = flags.Bool("all");
+      return absl::OkStatus();
+    }
+    case Command::kDelete: {
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, 1));
+      inv.force = flags.Bool("force");
+      return absl::OkStatus();
+    }
+    case Command::kList: {
+      RETURN_IF_ERROR(CheckArgCount(def.name, args, 0, 0));
+      std::string format = flags.Value("format").value_or("table");
+      if (format == "table") {
+        inv.list_format = ListFormat::kTable;
+      } else if (format == "json") {
+        inv.list_format = ListFormat::kJson;
+      } else {
+        return UsageError(
+            absl::StrCat("invalid format option ", Quote(format), ": must be table or json"));
+      }
+      inv.quiet = flags.Bool("quiet");
+      return absl::OkStatus();
+    }
+    case Command::kSpec: {
+      RETURN_IF_ERROR(CheckArgCount(def.name, args, 0, 0));
+      inv.spec_bundle = AbsoluteTo(env.cwd, flags.Value("bundle").value_or("."));
+      inv.spec_rootless = flags.Bool("rootless");
+      return absl::OkStatus();
+    }
+    case Command::kFeatures:
+      return CheckArgCount(def.name, args, 0, 0);
+    case Command::kHelp:
+    case Command::kVersion:
+      break;
+  }
+  return absl::InternalError(absl::StrCat("command ", Quote(def.name), " has no parser"));
+}
+
+}  // namespace
+
+ParseEnv ParseEnv::FromProcess() {
+  ParseEnv env;
+  if (char* cwd = getcwd(nullptr, 0)) {
+    env.cwd = cwd;
+    free(cwd);
+  } else {
+    env.cwd = "/";  // deleted cwd: only relative --root/--bundle would need it
+  }
+  env.euid = geteuid();
+  if (const char* xdg = getenv("XDG_RUNTIME_DIR")) env.xdg_runtime_dir = xdg;
+  if (const char* user = getenv("USER")) env.user = user;
+  // The initial user namespace maps all 2^32-1 ids onto themselves.
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    unsigned long long inside = 0, outside = 0, count = 0;
+    if (n > 0) {
+      buf[n] = '\0';
+      if (sscanf(buf, "%llu %llu %llu", &inside, &outside, &count) == 3) {
+        env.in_user_namespace = !(inside == 0 && outside == 0 && count == 4294967295ull);
+      }
+    }
+  }
+  return env;
+}
+
+std::string DefaultRoot(const ParseEnv& env) {
+  bool use_xdg = !env.xdg_runtime_dir.empty() &&
+                 (env.euid != 0 || (env.in_user_namespace && env.user != "root"));
+  if (use_xdg) return AbsoluteTo("/", absl::StrCat(env.xdg_runtime_dir, "/husk"));
+  return "/run/husk";
+}
+
+LogOptions PreScanLog(const std::vector<std::string>& args) {
+  LogOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--" || FindCommand(arg) != nullptr) break;  // global flags end here
+    if (arg.size() < 2 || arg[0] != '-') continue;          // e.g. an unknown flag's value
+    absl::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
+    std::optional<absl::string_view> value;
+    if (size_t eq = body.find('='); eq != absl::string_view::npos) {
+      value = body.substr(eq + 1);
+      body = body.substr(0, eq);
+    }
+    if (body == "debug") {
+      options.debug = !value || ParseBool(*value).value_or(false);
+      continue;
+    }
+    if (body != "log" && body != "log-format") {
+      // Skip the value of a known value flag so `--root create` style values can't stop
+      // the scan early; unknown flags are left to the full parse.
+      const FlagDef* def = nullptr;
+      for (const FlagDef& d : kGlobalFlags) {
+        if (d.name == body || d.alias == body) def = &d;
+      }
+      if (def != nullptr && def->kind == FlagKind::kValue && !value) ++i;
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) break;
+      value = args[++i];
+    }
+    if (body == "log") {
+      options.path = std::string(*value);
+    } else {
+      options.format = ParseLogFormat(*value).value_or(log::Format::kText);
+    }
+  }
+  return options;
+}
+
+absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
+                                            const ParseEnv& env) {
+  Invocation inv;
+  ASSIGN_OR_RETURN(ScanResult globals, ScanFlags(kGlobalFlags, args, ScanMode::kUntilPositional));
+  RETURN_IF_ERROR(ApplyGlobalFlags(globals, env, inv));
+
+  if (globals.Bool("version")) {
+    inv.command = Command::kVersion;
+    return inv;
+  }
+  const std::vector<std::string>& rest = globals.positionals;
+  if (globals.Bool("help") || rest.empty()) {
+    inv.command = Command::kHelp;
+    inv.help_to_stderr = !globals.Bool("help");
+    return inv;
+  }
+
+  absl::string_view name = rest[0];
+  if (name == "help" || name == "h") {
+    inv.command = Command::kHelp;
+    if (rest.size() > 1) {
+      if (FindCommand(rest[1]) == nullptr) {
+        return UsageError(absl::StrCat("unknown command ", Quote(rest[1])));
+      }
+      inv.help_topic = rest[1];
+    }
+    return inv;
+  }
+  for (absl::string_view unsupported : kUnsupportedCommands) {
+    if (name == unsupported) {
+      return absl::UnimplementedError(
+          absl::StrCat("husk: command ", Quote(name), " is not supported yet"));
+    }
+  }
+  const CommandDef* def = FindCommand(name);
+  if (def == nullptr) return UsageError(absl::StrCat("unknown command ", Quote(name)));
+
+  ASSIGN_OR_RETURN(ScanResult flags, ScanFlags(def->flags, absl::MakeConstSpan(rest).subspan(1),
+                                               ScanMode::kInterleaved));
+  if (flags.Bool("help")) {
+    inv.command = Command::kHelp;
+    inv.help_topic = std::string(def->name);
+    return inv;
+  }
+  inv.command = def->command;
+  RETURN_IF_ERROR(ApplyCommand(*def, flags, env, inv));
+  return inv;
+}
+
+std::string UsageText(absl::string_view topic) {
+  if (const CommandDef* def = FindCommand(topic)) {
+    std::string text = absl::StrCat("Usage: husk ", def->name, def->synopsis.empty() ? "" : " ",
+                                    def->synopsis, "\n\n", def->summary, "\n");
+    if (!def->options.empty()) absl::StrAppend(&text, "\nOptions:\n", def->options);
+    return text;
+  }
+  std::string text =
+      "husk - an OCI container runtime with runc's command line\n\n"
+      "Usage: husk [global options] command [command options] [arguments...]\n\n"
+      "Commands:\n";
+  for (const CommandDef& def : kCommands) {
+    absl::StrAppend(&text, "  ", def.name, std::string(10 - def.name.size(), ' '), def.summary,
+                    "\n");
+  }
+  absl::StrAppend(&text, "  help      show the usage of a command\n\n",
+                  "Global options:\n"
+                  "  --root DIR              state directory (default /run/husk, or\n"
+                  "                          $XDG_RUNTIME_DIR/husk when unprivileged)\n"
+                  "  --log FILE              append log lines to FILE instead of stderr\n"
+                  "  --log-format text|json  log line format (default text)\n"
+                  "  --debug                 also log debug messages\n"
+                  "  --systemd-cgroup        manage cgroups through systemd\n"
+                  "  --rootless true|false|auto\n"
+                  "                          rootless cgroup handling (default auto)\n"
+                  "  -v, --version           print the version\n"
+                  "  -h, --help              show this help\n");
+  return text;
+}
+
+}  // namespace husk::cli
