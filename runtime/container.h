@@ -1,0 +1,59 @@
+// The container lifecycle as short narrative functions: Create, Start, State, Kill,
+// Delete, Run, List. Each takes parsed options (cli/ does the parsing) and returns a Status
+// whose message is the user-facing error (cli/ prints and logs it). Parent process only.
+#ifndef HUSK_RUNTIME_CONTAINER_H_
+#define HUSK_RUNTIME_CONTAINER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace husk {
+
+// Global flags that matter to the lifecycle (cli/ handles --log/--log-format/--debug).
+struct GlobalOptions {
+  std::string root = "/run/husk";  // state directory, absolute
+  bool systemd_cgroup = false;
+  std::string rootless = "auto";  // "true" | "false" | "auto"
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;          // absolute or relative to cwd; default cwd
+  std::string pid_file;        // empty = none; relative to cwd
+  std::string console_socket;  // empty = none
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;
+  bool no_subreaper = false;
+};
+
+// Validates the ID (runc's character set, not "." or ".."): "invalid container ID format".
+absl::Status ValidateContainerId(absl::string_view id);
+
+absl::Status Create(const GlobalOptions& global, const CreateOptions& options);
+absl::Status Start(const GlobalOptions& global, const std::string& id);
+// The state document, pretty-printed JSON (runc style), without trailing newline.
+absl::StatusOr<std::string> State(const GlobalOptions& global, const std::string& id);
+absl::Status Kill(const GlobalOptions& global, const std::string& id, int signal, bool all);
+absl::Status Delete(const GlobalOptions& global, const std::string& id, bool force);
+// Returns the exit code husk should exit with: the container's status (128+N for signal
+// N) in the foreground, 0 for --detach.
+absl::StatusOr<int> Run(const GlobalOptions& global, const RunOptions& options);
+
+enum class ListFormat { kTable, kJson };
+// The text `list` prints on stdout (table, JSON array or `null`, or IDs with quiet).
+absl::StatusOr<std::string> List(const GlobalOptions& global, ListFormat format, bool quiet);
+
+}  // namespace husk
+
+#endif  // HUSK_RUNTIME_CONTAINER_H_

@@ -1,0 +1,47 @@
+// Pieces shared by the lifecycle commands in container.cc and run.cc: creating a
+// container (optionally keeping the pty master for `run` in the foreground), loading one
+// with its derived status, and destroying one. Parent only.
+#ifndef HUSK_RUNTIME_CONTAINER_INTERNAL_H_
+#define HUSK_RUNTIME_CONTAINER_INTERNAL_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runtime/base/unique_fd.h"
+#include "runtime/container.h"
+#include "runtime/state/status.h"
+#include "runtime/state/store.h"
+
+namespace husk::internal {
+
+struct Created {
+  state::ContainerDir dir;  // locked until this is destroyed
+  pid_t pid = -1;           // our child until we exit
+  state::Record record;
+  UniqueFd console;         // pty master when no --console-socket was given (run)
+};
+
+// `foreground`: `run` without -d, which may keep the pty master itself.
+absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const CreateOptions& options,
+                                        bool foreground);
+
+struct Loaded {
+  state::ContainerDir dir;
+  state::Record record;
+  state::Status status;
+};
+// Locks the container and derives its status. "container does not exist" if absent.
+absl::StatusOr<Loaded> LoadContainer(const GlobalOptions& global, const std::string& id);
+
+absl::StatusOr<UniqueFd> OpenInit(const state::Record& record);
+// Kills what is left, removes the cgroups husk created and the state directory.
+absl::Status Destroy(Loaded& loaded);
+
+std::string NowRfc3339();
+std::string SocketPath(const state::ContainerDir& dir);
+
+}  // namespace husk::internal
+
+#endif  // HUSK_RUNTIME_CONTAINER_INTERNAL_H_
