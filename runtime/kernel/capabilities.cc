@@ -66,11 +66,9 @@ absl::StatusOr<CapPlan> PlanCapabilities(const std::optional<spec::Capabilities>
   ASSIGN_OR_RETURN(plan.inheritable, ToMask(caps->inheritable, "inheritable", last_cap, warnings));
   ASSIGN_OR_RETURN(uint64_t ambient, ToMask(caps->ambient, "ambient", last_cap, warnings));
   // The kernel only keeps ambient capabilities that are permitted and inheritable.
+  // The kernel only keeps ambient capabilities that are permitted and inheritable; runc's
+  // own default spec lists ambient ones without inheritable, so this is no warning.
   plan.ambient = ambient & plan.permitted & plan.inheritable;
-  if (plan.ambient != ambient) {
-    warnings->push_back(
-        "ambient capabilities that are not both permitted and inheritable are not raised");
-  }
   return plan;
 }
 

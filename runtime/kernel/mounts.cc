@@ -249,10 +249,10 @@ absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
     }
     if (plan.type == "proc" || plan.type == "sysfs") plan.no_symlinks = true;
     if (plan.destination == "/dev") plan.no_symlinks = true;
-    if (plan.options.idmap && !plan.options.bind) {
-      return absl::InvalidArgumentError(absl::StrCat(pointer, "/options: idmap requires a bind mount"));
-    }
     if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) plan.options.idmap = true;
+    if (plan.options.idmap && !plan.options.bind) {
+      return absl::InvalidArgumentError(absl::StrCat(pointer, ": idmapped mounts must be bind mounts"));
+    }
     plans.push_back(std::move(plan));
   }
   return plans;

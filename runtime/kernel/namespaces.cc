@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
+#include "runtime/base/syscalls.h"
 
 namespace husk::kernel {
 
@@ -85,6 +89,33 @@ absl::Status WriteIdMappings(pid_t pid, const std::vector<spec::IdMapping>& uid_
                              "write gid mappings"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<UniqueFd> NewUsernsFd(const std::vector<spec::IdMapping>& uid_mappings,
+                                     const std::vector<spec::IdMapping>& gid_mappings) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return ErrnoError("pipe for user namespace helper");
+  UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
+  pid_t pid = sys::Clone3(CLONE_NEWUSER, SIGCHLD);
+  if (pid < 0) return ErrnoError("create user namespace for idmapped mount");
+  if (pid == 0) {
+    write_end.Reset();
+    char c;
+    (void)!read(read_end.get(), &c, 1);  // returns at EOF, when the parent is done
+    _exit(0);
+  }
+  read_end.Reset();
+  absl::Status status = WriteIdMappings(pid, uid_mappings, gid_mappings);
+  UniqueFd ns;
+  if (status.ok()) {
+    ns.Reset(open(absl::StrCat("/proc/", pid, "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) status = ErrnoError("open user namespace of idmap helper");
+  }
+  write_end.Reset();
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!status.ok()) return Annotate(status, "idmapped mount");
+  return ns;
 }
 
 absl::Status WriteTimeOffsets(pid_t pid, const std::map<std::string, spec::TimeOffset>& offsets) {

@@ -36,6 +36,11 @@ absl::StatusOr<NamespacePlan> PlanNamespaces(const spec::Linux& linux_cfg);
 // Parent: writes /proc/<pid>/uid_map and gid_map.
 absl::Status WriteIdMappings(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
                              const std::vector<spec::IdMapping>& gid_mappings);
+// Parent: a user namespace with these mappings, held by an fd (for idmapped mounts). A
+// short-lived child creates it; the child is reaped before this returns.
+absl::StatusOr<UniqueFd> NewUsernsFd(const std::vector<spec::IdMapping>& uid_mappings,
+                                     const std::vector<spec::IdMapping>& gid_mappings);
+
 // Parent: writes /proc/<pid>/timens_offsets (before any process enters the namespace).
 absl::Status WriteTimeOffsets(pid_t pid, const std::map<std::string, spec::TimeOffset>& offsets);
 

@@ -260,6 +260,7 @@ void CloseInheritedFds(const InitPlan& plan, int channel_fd) {
   std::vector<int> keep = {channel_fd, plan.listen_fd};
   keep.insert(keep.end(), plan.cgroup_fds.begin(), plan.cgroup_fds.end());
   for (const kernel::NamespaceJoin& j : plan.ns.join) keep.push_back(j.fd.get());
+  for (const UniqueFd& fd : plan.idmap_userns) keep.push_back(fd.get());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3 + static_cast<unsigned>(plan.preserve_fds);
   for (int fd : keep) {

@@ -48,11 +48,22 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   }
 
   ASSIGN_OR_RETURN(plan.mounts, kernel::PlanMounts(config, bundle));
-  for (const kernel::MountPlan& m : plan.mounts) {
-    if (m.options.idmap) {
-      return absl::UnimplementedError(
-          absl::StrCat("mounts/", m.index, ": idmapped mounts are not supported yet"));
+  for (kernel::MountPlan& m : plan.mounts) {
+    if (!m.options.idmap) continue;
+    // An idmap option without mappings of its own uses the container's user namespace
+    // mappings (runtime-spec config.md, "idmap").
+    const spec::Mount& src = config.mounts[static_cast<size_t>(m.index)];
+    const auto& uids = src.uid_mappings.empty() ? lx.uid_mappings : src.uid_mappings;
+    const auto& gids = src.gid_mappings.empty() ? lx.gid_mappings : src.gid_mappings;
+    if (uids.empty() || gids.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mounts/", m.index, ": an idmapped mount needs uidMappings and gidMappings "
+          "(on the mount or in linux)"));
     }
+    auto ns = kernel::NewUsernsFd(uids, gids);
+    if (!ns.ok()) return Annotate(ns.status(), absl::StrCat("mounts/", m.index));
+    m.userns_fd = ns->get();
+    plan.idmap_userns.push_back(*std::move(ns));
   }
   ASSIGN_OR_RETURN(plan.devices, kernel::PlanDevices(config));
   if (lx.rootfs_propagation) {

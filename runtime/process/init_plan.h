@@ -42,6 +42,7 @@ struct InitPlan {
 
   // Root filesystem.
   std::vector<kernel::MountPlan> mounts;
+  std::vector<UniqueFd> idmap_userns;  // owns the MountPlan::userns_fd of idmapped mounts
   kernel::DevSetup devices;
   unsigned long root_propagation = 0;  // 0: rslave, runc's default
   bool root_propagation_recursive = false;
