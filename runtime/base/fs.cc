@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <deque>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -122,63 +123,103 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int fla
 
 absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path, mode_t mode,
                                         InRootOptions options) {
-  // Walk one component at a time; each step re-resolves only a single name below an fd
-  // we already hold, so nothing can escape the root.
-  UniqueFd current(sys::Openat2(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                ResolveFlags(options)));
-  if (!current) return ErrnoError("open container root");
-  std::string done = "/";
-  for (absl::string_view part : absl::StrSplit(Relative(path), '/', absl::SkipEmpty())) {
-    std::string name(part);
+  // Walk one component at a time below fds we hold. Symlinks are substituted into the
+  // remaining path (absolute ones restart at the root) and ".." pops back at most to the
+  // root, so like RESOLVE_IN_ROOT nothing ever leaves the root; missing directories,
+  // including a dangling symlink's target, are created inside it.
+  std::vector<UniqueFd> stack;
+  stack.emplace_back(openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!stack.back()) return ErrnoError("open container root");
+  std::deque<std::string> parts;
+  for (absl::string_view p : absl::StrSplit(path, '/', absl::SkipEmpty())) parts.emplace_back(p);
+  int links = 0;
+  auto where = [&] { return Quote(path); };
+  while (!parts.empty()) {
+    std::string name = std::move(parts.front());
+    parts.pop_front();
     if (name == ".") continue;
     if (name == "..") {
-      return absl::InvalidArgumentError(absl::StrCat("path ", Quote(path), " contains \"..\""));
+      if (stack.size() > 1) stack.pop_back();
+      continue;
     }
-    absl::StrAppend(&done, done.size() > 1 ? "/" : "", name);
-    if (mkdirat(current.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
-      return ErrnoError(absl::StrCat("mkdir ", Quote(done), " in container root"));
+    int dir = stack.back().get();
+    struct stat st;
+    if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return ErrnoError(absl::StrCat("stat ", where(), " in container root"));
+      if (mkdirat(dir, name.c_str(), mode) != 0 && errno != EEXIST) {
+        return ErrnoError(absl::StrCat("mkdir ", where(), " in container root"));
+      }
+      parts.push_front(name);  // look again: it may have changed under us
+      continue;
     }
-    // Re-resolve from the root so a symlink component stays inside it.
-    int fd = sys::Openat2(root_fd, Relative(done).data(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                          ResolveFlags(options));
-    if (fd < 0) return ErrnoError(absl::StrCat("open ", Quote(done), " in container root"));
-    current.Reset(fd);
+    if (S_ISLNK(st.st_mode)) {
+      if (options.no_symlinks || ++links > 40) {
+        return ErrnoError(ELOOP, absl::StrCat("open ", where(), " in container root"));
+      }
+      char target[4096];
+      ssize_t n = readlinkat(dir, name.c_str(), target, sizeof(target) - 1);
+      if (n < 0) return ErrnoError(absl::StrCat("readlink in ", where()));
+      std::vector<std::string> sub;
+      for (absl::string_view p : absl::StrSplit(absl::string_view(target, static_cast<size_t>(n)),
+                                                '/', absl::SkipEmpty())) {
+        sub.emplace_back(p);
+      }
+      parts.insert(parts.begin(), sub.begin(), sub.end());
+      if (target[0] == '/') stack.resize(1);
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return ErrnoError(ENOTDIR, absl::StrCat("mkdir ", where(), " in container root"));
+    }
+    UniqueFd next(openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return ErrnoError(absl::StrCat("open ", where(), " in container root"));
+    stack.push_back(std::move(next));
   }
-  return current;
+  return std::move(stack.back());
 }
 
 absl::StatusOr<UniqueFd> EnsureFileInRoot(int root_fd, absl::string_view path, mode_t mode,
                                           InRootOptions options) {
   std::string clean = CleanPath(absl::StrCat("/", path));
-  size_t slash = clean.rfind('/');
-  std::string parent = clean.substr(0, slash);
-  std::string name = clean.substr(slash + 1);
-  if (name.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("path ", Quote(path), " names the root"));
+  for (int links = 0; links <= 40; ++links) {
+    size_t slash = clean.rfind('/');
+    std::string parent = clean.substr(0, slash);
+    std::string name = clean.substr(slash + 1);
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("path ", Quote(path), " names the root"));
+    }
+    ASSIGN_OR_RETURN(UniqueFd dir, MkdirAllInRoot(root_fd, parent, 0755, options));
+    // O_PATH dirs cannot be used with O_CREAT: reopen the directory for real.
+    UniqueFd real_dir(openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!real_dir) return ErrnoError(absl::StrCat("open ", Quote(parent), " in container root"));
+    UniqueFd created(openat(real_dir.get(), name.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!created && errno != EEXIST) {
+      return ErrnoError(absl::StrCat("create ", Quote(clean), " in container root"));
+    }
+    UniqueFd out(openat(real_dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!out) return ErrnoError(absl::StrCat("open ", Quote(clean), " in container root"));
+    struct stat st;
+    if (fstat(out.get(), &st) != 0) return ErrnoError(absl::StrCat("stat ", Quote(clean)));
+    if (S_ISLNK(st.st_mode)) {
+      if (options.no_symlinks) {
+        return absl::PermissionDeniedError(absl::StrCat("mount target ", Quote(clean), " is a symlink"));
+      }
+      // Images ship files like /etc/resolv.conf as symlinks: follow, inside the root.
+      char target[4096];
+      ssize_t n = readlinkat(real_dir.get(), name.c_str(), target, sizeof(target) - 1);
+      if (n < 0) return ErrnoError(absl::StrCat("readlink ", Quote(clean)));
+      std::string t(target, static_cast<size_t>(n));
+      clean = CleanPath(t[0] == '/' ? t : absl::StrCat(parent, "/", t));
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mount target ", Quote(clean), ": is a directory, source is not"));
+    }
+    return out;
   }
-  ASSIGN_OR_RETURN(UniqueFd dir, MkdirAllInRoot(root_fd, parent, 0755, options));
-  // O_PATH dirs cannot be used with O_CREAT: reopen the directory for real.
-  UniqueFd real_dir(openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!real_dir) return ErrnoError(absl::StrCat("open ", Quote(parent), " in container root"));
-  UniqueFd created(openat(real_dir.get(), name.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!created && errno != EEXIST) {
-    return ErrnoError(absl::StrCat("create ", Quote(clean), " in container root"));
-  }
-  int fd = openat(real_dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(absl::StrCat("open ", Quote(clean), " in container root"));
-  UniqueFd out(fd);
-  struct stat st;
-  if (fstat(out.get(), &st) != 0) return ErrnoError(absl::StrCat("stat ", Quote(clean)));
-  if (S_ISLNK(st.st_mode)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("mount target ", Quote(clean), " is a symlink"));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mount target ", Quote(clean), ": is a directory, source is not"));
-  }
-  return out;
+  return ErrnoError(ELOOP, absl::StrCat("open ", Quote(path), " in container root"));
 }
 
 }  // namespace husk

@@ -34,8 +34,16 @@ absl::Status StatusWithErrno(int err, absl::string_view message) {
   return status;
 }
 
+std::string ErrnoText(int err) {
+  // Go's spelling ("no such file or directory"), which Docker and podman match on to
+  // map errors to exit codes 126/127 (cli-contract.md §3, §5.5).
+  std::string text = strerror(err);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return text;
+}
+
 absl::Status ErrnoError(int err, absl::string_view what) {
-  return StatusWithErrno(err, absl::StrCat(what, ": ", strerror(err)));
+  return StatusWithErrno(err, absl::StrCat(what, ": ", ErrnoText(err)));
 }
 
 std::optional<int> StatusErrno(const absl::Status& status) {

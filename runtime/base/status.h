@@ -19,7 +19,10 @@ namespace husk {
 // `"s"` with the quotes, for messages like `mount "proc" on "/proc"`.
 std::string Quote(absl::string_view s);
 
-// An error for a failed system call: "<what>: <strerror(err)>". The errno is kept as a
+// strerror(err) spelled the way Go (runc) does: first letter lower case.
+std::string ErrnoText(int err);
+
+// An error for a failed system call: "<what>: <ErrnoText(err)>". The errno is kept as a
 // payload so callers can still branch on it (StatusErrno). `what` is already formatted,
 // e.g. absl::StrCat("mount ", Quote(src), " on ", Quote(dst)).
 absl::Status ErrnoError(int err, absl::string_view what);

@@ -321,7 +321,7 @@ TEST_F(CgroupsV1Test, FailingWriteReportsAndCleansUp) {
   // The kernel's errno text is kept (ERANGE here for a CPU that does not exist).
   std::optional<int> err = StatusErrno(setup.status());
   ASSERT_TRUE(err.has_value());
-  EXPECT_EQ(std::string(setup.status().message()), want + strerror(*err));
+  EXPECT_EQ(std::string(setup.status().message()), want + husk::ErrnoText(*err));
   for (const Hierarchy& h : layout_.hierarchies) {
     EXPECT_FALSE(Exists(h.mount_point + path_)) << h.mount_point + path_;
   }
