@@ -478,7 +478,7 @@ TEST(SpecParseTest, SizeLimit) {
 TEST(SpecParseTest, LoadConfig) {
   absl::StatusOr<Config> missing = LoadConfig("/nonexistent/husk/config.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(), "open config.json: No such file or directory");
+  EXPECT_EQ(missing.status().message(), "open config.json: no such file or directory");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 
   char dir[] = "/tmp/spec_parse_test.XXXXXX";
@@ -500,7 +500,7 @@ TEST(SpecParseTest, LoadConfig) {
 
   absl::StatusOr<Config> is_dir = LoadConfig(dir);
   ASSERT_FALSE(is_dir.ok());
-  EXPECT_EQ(is_dir.status().message(), "read config.json: Is a directory");
+  EXPECT_EQ(is_dir.status().message(), "read config.json: is a directory");
   unlink(path.c_str());
   rmdir(dir);
 }
