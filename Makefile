@@ -14,7 +14,7 @@ deps:
 # Order-only on deps: `make deps demo` (or -j) on a machine without cmake must install
 # the packages before configuring. install-deps.sh is a no-op when all are present.
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -39,3 +39,28 @@ install: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Cross-runtime OCI conformance suite (conformance/): table on stdout, reports in
+# $(BUILD)/conformance/report.{md,json}; fails only when a husk case fails.
+RUNTIMES ?= husk runc crun
+.PHONY: conformance
+conformance: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target husk-conformance
+	./scripts/make-rootfs.sh $(BUILD)/rootfs
+	$(BUILD)/conformance/husk-conformance --build-dir $(BUILD) --report-dir $(BUILD)/conformance --strict husk $(RUNTIMES)
+
+# Benchmark husk vs crun vs runc (conformance/bench, scenarios of shared/perf-notes.md):
+# report in $(BUILD)/bench/report.{md,json}. BENCH_QUICK=1 (or bench-quick) = smoke run.
+# Builds only what it runs, so a half-finished test elsewhere cannot stop it.
+RUNC ?= /usr/sbin/runc
+CRUN ?= /usr/bin/crun
+BENCH_ARGS = --rootfs $(BUILD)/rootfs --out $(BUILD)/bench \
+	--runtime husk=$(BUILD)/runtime/cli/husk --runtime runc=$(RUNC) --runtime crun=$(CRUN)
+.PHONY: bench bench-quick bench-build
+bench-build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target husk husk_bench husk_bench_rss
+	./scripts/make-rootfs.sh $(BUILD)/rootfs
+bench: bench-build
+	$(BUILD)/conformance/bench/husk_bench $(BENCH_ARGS) $(if $(filter-out 0,$(BENCH_QUICK)),--quick)
+bench-quick: bench-build
+	$(BUILD)/conformance/bench/husk_bench $(BENCH_ARGS) --quick
