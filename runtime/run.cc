@@ -62,7 +62,11 @@ absl::StatusOr<int> Supervise(pid_t init, int console) {
   UniqueFd sfd(signalfd(-1, &set, SFD_CLOEXEC));
   if (!sfd) return ErrnoError("signalfd");
   std::optional<RawTerminal> raw;
-  if (console >= 0) raw.emplace();
+  if (console >= 0) {
+    raw.emplace();
+    struct winsize ws;  // like runc: the container's pty starts with our terminal's size
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(console, TIOCSWINSZ, &ws);
+  }
   bool stdin_open = console >= 0;
   bool console_open = console >= 0;
   while (true) {
