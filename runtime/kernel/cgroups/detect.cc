@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/unique_fd.h"
 #include "runtime/kernel/cgroups/cgroups.h"
@@ -127,19 +128,7 @@ Layout ParseMountinfo(std::string_view std_mountinfo) {
 }
 
 absl::StatusOr<Layout> Detect() {
-  UniqueFd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError("open \"/proc/self/mountinfo\"");
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("read \"/proc/self/mountinfo\"");
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
+  ASSIGN_OR_RETURN(std::string text, ReadFile("/proc/self/mountinfo", 4 << 20));
   Layout layout = ParseMountinfo(text);
   if (layout.hierarchies.empty()) {
     return absl::FailedPreconditionError("no cgroup filesystem is mounted");

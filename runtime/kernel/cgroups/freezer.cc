@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/unique_fd.h"
 #include "runtime/kernel/cgroups/cgroups.h"
@@ -34,24 +35,6 @@ std::string DirWith(const std::vector<std::string>& dirs, const char* marker) {
   return "";
 }
 
-// Reads a cgroup file; NotFound (from ENOENT) when the cgroup is gone.
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(absl::StrCat("open ", Quote(path)));
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(absl::StrCat("read ", Quote(path)));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 absl::Status WriteState(const std::string& dir, const char* state) {
   std::string path = absl::StrCat(dir, "/freezer.state");
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -64,7 +47,7 @@ absl::Status WriteState(const std::string& dir, const char* state) {
 }
 
 absl::StatusOr<std::string> ReadState(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::string state, ReadFile(absl::StrCat(dir, "/freezer.state")));
+  ASSIGN_OR_RETURN(std::string state, husk::ReadFile(absl::StrCat(dir, "/freezer.state")));
   return std::string(absl::StripAsciiWhitespace(state));
 }
 
@@ -101,7 +84,7 @@ absl::StatusOr<std::vector<int>> Pids(const std::vector<std::string>& dirs) {
   if (dir.empty()) dir = DirWith(dirs, "cgroup.procs");
   std::vector<int> pids;
   if (dir.empty()) return pids;  // every dir is gone
-  absl::StatusOr<std::string> text = ReadFile(absl::StrCat(dir, "/cgroup.procs"));
+  absl::StatusOr<std::string> text = husk::ReadFile(absl::StrCat(dir, "/cgroup.procs"));
   if (!text.ok()) {
     if (StatusErrno(text.status()) == ENOENT || StatusErrno(text.status()) == ENODEV) return pids;
     return text.status();

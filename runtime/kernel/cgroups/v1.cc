@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/unique_fd.h"
 #include "runtime/kernel/cgroups/cgroups.h"
@@ -26,20 +27,9 @@ namespace husk::kernel::cgroups {
 namespace {
 
 absl::StatusOr<std::string> ReadSmallFile(int dir_fd, const std::string& dir, const char* file) {
-  UniqueFd fd(openat(dir_fd, file, O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(absl::StrCat("open ", Quote(file), " in ", Quote(dir)));
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(absl::StrCat("read ", Quote(file), " in ", Quote(dir)));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  absl::StatusOr<std::string> text = ReadFileAt(dir_fd, file);
+  if (!text.ok()) return Annotate(text.status(), absl::StrCat("cgroup ", Quote(dir)));
+  return text;
 }
 
 // One write(2) of the whole value: cgroup files take one value per write.
