@@ -41,6 +41,7 @@ absl::StatusOr<DevSetup> PlanDevices(const spec::Config& config) {
       p.mode = d.file_mode.value_or(0666) & 07777;
       p.uid = d.uid.value_or(0);
       p.gid = d.gid.value_or(0);
+      p.index = static_cast<int>(i);
       configured.push_back(p);
     }
   }
@@ -75,6 +76,10 @@ absl::Status MakeNode(int root_fd, const DevicePlan& d, bool bind_host_nodes) {
   if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if ((st.st_mode & S_IFMT) == d.type && st.st_rdev == makedev(d.major, d.minor)) {
       // already the right node (an image that ships /dev): just fix owner and mode below
+    } else if (d.index >= 0) {
+      // config-linux.md "devices": a file at path that does not match MUST be an error.
+      return ErrnoError(EEXIST, absl::StrCat("linux/devices/", d.index, "/path: ", what,
+                                             ": a different file exists there"));
     } else if (unlinkat(dir.get(), name.c_str(), 0) != 0) {
       return ErrnoError(absl::StrCat(what, ": remove existing"));
     }

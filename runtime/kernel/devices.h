@@ -22,6 +22,7 @@ struct DevicePlan {
   mode_t mode = 0666;
   uid_t uid = 0;
   gid_t gid = 0;
+  int index = -1;    // position in linux.devices; -1 for a default device
 };
 
 struct DevSetup {

@@ -14,10 +14,45 @@
 
 namespace husk::kernel {
 
+namespace {
+
+// The root of the mount that holds `path` (mount_setattr only accepts a mount's root):
+// walks up through ".." from an fd until statx reports a mount root.
+absl::StatusOr<UniqueFd> MountRootOf(const std::string& path) {
+  UniqueFd cur(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!cur) return ErrnoError(absl::StrCat("open rootfs ", Quote(path)));
+  for (int depth = 0; depth < 4096; ++depth) {
+    struct statx stx = {};
+    if (statx(cur.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) != 0) {
+      return ErrnoError(absl::StrCat("statx in ", Quote(path)));
+    }
+    if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+      return ErrnoError(ENOTSUP, "statx: no mount root attribute");
+    }
+    if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) return cur;
+    UniqueFd parent(openat(cur.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) return ErrnoError(absl::StrCat("open parent in ", Quote(path)));
+    cur = std::move(parent);
+  }
+  return ErrnoError(ELOOP, absl::StrCat("find the mount holding ", Quote(path)));
+}
+
+}  // namespace
+
 absl::StatusOr<UniqueFd> PrepareRoot(const std::string& rootfs, unsigned long propagation) {
   unsigned long flags = (propagation != 0 ? propagation : MS_SLAVE) | MS_REC;
   if (mount(nullptr, "/", nullptr, flags, nullptr) != 0) {
     return ErrnoError("make \"/\" a private propagation domain");
+  }
+  // The mount holding the rootfs must be private (runc's rootfsParentMountPrivate):
+  // with "/" made shared above, a bind onto it would propagate to its peers on the host,
+  // and pivot_root refuses a shared parent of the new root.
+  {
+    auto holder = MountRootOf(rootfs);
+    if (!holder.ok()) return holder.status();
+    if (sys::MountSetattr(holder->get(), "", AT_EMPTY_PATH, 0, 0, MS_PRIVATE) != 0) {
+      return ErrnoError(absl::StrCat("make the mount holding rootfs ", Quote(rootfs), " private"));
+    }
   }
   // pivot_root refuses a shared new root or parent: give the rootfs its own private mount.
   if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
@@ -39,8 +74,13 @@ absl::Status EnterRoot(int root_fd, bool no_pivot) {
   } else {
     // pivot_root(".", ".") stacks the old root on top of the new one; detaching "."
     // then removes it without needing a directory for it inside the container.
+    // The old root is reached through an fd opened before: mount(2) on "." resolves to
+    // the new root (a trailing "." does not cross the mount stacked on it), and an
+    // rslave there would undo the propagation of every configured mount.
+    UniqueFd old_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!old_root) return ErrnoError("open old root");
     if (sys::PivotRoot(".", ".") != 0) return ErrnoError("pivot_root");
-    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+    if (sys::MountSetattr(old_root.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, 0, 0, MS_SLAVE) != 0) {
       return ErrnoError("make old root a slave");
     }
     if (umount2(".", MNT_DETACH) != 0) return ErrnoError("detach old root");

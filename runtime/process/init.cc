@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -193,9 +194,13 @@ absl::Status WaitForStart(int listen_fd) {
   if (chdir(plan.cwd.c_str()) != 0) {
     Die(channel, ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed")));
   }
-  char cwd[16];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr && errno != ERANGE) {
-    Die(channel, ErrnoError("cwd is outside the container root"));
+  // A cwd reached through a host fd (/proc/self/fd/N, CVE-2024-21626) is unreachable
+  // from the new root: the kernel prefixes it with "(unreachable)" and glibc fails with
+  // ENOENT. The buffer must fit any path, or the kernel reports ERANGE before that.
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr || cwd[0] != '/') {
+    Die(channel, ErrnoError(ENOENT, absl::StrCat("cwd ", Quote(plan.cwd),
+                                                 " is outside the container root")));
   }
   std::vector<std::string> env = FinalEnv(plan);
   auto path = LookPath(plan.args[0], env);
@@ -290,7 +295,9 @@ void RunChild(const InitPlan& plan, SyncChannel& channel) {
   CHILD_CHECK(channel, JoinNamespaces(plan, channel));
   // setns/unshare of pid and time namespaces only apply to children: fork the init
   // as a sibling (CLONE_PARENT) so `husk create` stays its parent, as in one stage.
-  pid_t pid = sys::Clone3(CLONE_PARENT, SIGCHLD);
+  // clone3 refuses CLONE_PARENT with an exit_signal (EINVAL): the sibling inherits ours,
+  // SIGCHLD.
+  pid_t pid = sys::Clone3(CLONE_PARENT, 0);
   if (pid < 0) Die(channel, ErrnoError("fork container init"));
   if (pid == 0) RunInit(plan, channel);
   CHILD_CHECK(channel, channel.Send(MsgType::kInitPid, pid));

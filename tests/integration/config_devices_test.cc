@@ -1,0 +1,158 @@
+// /dev in the container (config-linux.md "Devices", "Default Devices", "Default
+// Filesystems"): the default nodes, linux.devices entries, the /dev symlinks, devpts,
+// /dev/shm and /dev/mqueue, and the device cgroup denying what it does not allow.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/config_util.h"
+#include "tests/support/harness.h"
+
+namespace husk::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ConfigDevicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { HUSK_REQUIRE_CONTAINERS(); }
+  TestRoot root_;
+};
+
+TEST_F(ConfigDevicesTest, DefaultDevicesExist) {
+  Bundle b;
+  CmdResult r = RunScript(
+      root_, b,
+      "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a %u:%g' /dev/$d; done; "
+      "head -c 4 /dev/zero | od -An -tx1; echo x > /dev/null && echo null-ok");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out,
+            "/dev/null character special file 1:3 666 0:0\n"
+            "/dev/zero character special file 1:5 666 0:0\n"
+            "/dev/full character special file 1:7 666 0:0\n"
+            "/dev/random character special file 1:8 666 0:0\n"
+            "/dev/urandom character special file 1:9 666 0:0\n"
+            "/dev/tty character special file 5:0 666 0:0\n"
+            " 00 00 00 00\n"
+            "null-ok\n")
+      << r;
+}
+
+TEST_F(ConfigDevicesTest, ConfiguredDeviceHasModeAndOwner) {
+  Bundle b;
+  b.SetJson("/linux/devices",
+            R"([{"path":"/dev/mynull","type":"c","major":1,"minor":3,"fileMode":384,
+                 "uid":1000,"gid":1000}])");
+  b.SetJson("/process/user", R"({"uid":1000,"gid":1000})");
+  b.SetJson("/linux/resources/devices",
+            R"([{"allow":false,"access":"rwm"},
+                {"allow":true,"type":"c","major":1,"minor":3,"access":"rw"}])");
+  CmdResult r = RunScript(root_, b, "stat -c '%F %t:%T %a %u:%g' /dev/mynull; "
+                                    "echo hi > /dev/mynull && echo write-ok");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "character special file 1:3 600 1000:1000\nwrite-ok\n") << r;
+}
+
+TEST_F(ConfigDevicesTest, DeviceCgroupDeniesUnlistedDevice) {
+  Bundle b;
+  // /dev/kmsg (1:11) is created but the device cgroup (deny all) does not allow it.
+  b.SetJson("/linux/devices", R"([{"path":"/dev/kmsg","type":"c","major":1,"minor":11}])");
+  CmdResult r = RunScript(root_, b, "stat -c '%t:%T' /dev/kmsg; head -c 1 /dev/kmsg 2>&1; "
+                                    "echo rc=$?; cat /dev/null && echo null-ok");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_THAT(r.out, HasSubstr("1:b\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("Operation not permitted")) << r;
+  EXPECT_THAT(r.out, HasSubstr("rc=1")) << r;
+  EXPECT_THAT(r.out, HasSubstr("null-ok")) << r;
+}
+
+// config-linux.md "devices": a different file at the path is an error, never replaced.
+TEST_F(ConfigDevicesTest, ExistingDifferentFileAtDevicePathIsAnError) {
+  Bundle b;
+  std::string rootfs = b.UsePrivateRootfs(true);
+  std::string before = ReadFile(rootfs + "/etc/group");
+  b.SetJson("/linux/devices", R"([{"path":"/etc/group","type":"c","major":1,"minor":3}])");
+  CmdResult r = RunScript(root_, b, "echo ran");
+  EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("linux/devices/0")) << r;
+  EXPECT_EQ(ReadFile(rootfs + "/etc/group"), before);
+  EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
+}
+
+// A device path with ".." stays inside the root.
+TEST_F(ConfigDevicesTest, DotDotDevicePathStaysInsideRoot) {
+  Bundle b;
+  std::string rootfs = b.UsePrivateRootfs(true);
+  b.SetJson("/linux/devices",
+            R"([{"path":"/dev/../../../etc/husk-null","type":"c","major":1,"minor":3}])");
+  CmdResult r = RunScript(root_, b, "stat -c '%t:%T' /etc/husk-null");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "1:3\n");
+  EXPECT_NE(::access("/etc/husk-null", F_OK), 0);
+  struct stat st;
+  EXPECT_EQ(::lstat((rootfs + "/etc/husk-null").c_str(), &st), 0);
+}
+
+TEST_F(ConfigDevicesTest, DevSymlinks) {
+  Bundle b;
+  CmdResult r = RunScript(root_, b,
+                          "for l in fd stdin stdout stderr ptmx; do echo $l=$(readlink /dev/$l); done");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out,
+            "fd=/proc/self/fd\nstdin=/proc/self/fd/0\nstdout=/proc/self/fd/1\n"
+            "stderr=/proc/self/fd/2\nptmx=pts/ptmx\n")
+      << r;
+}
+
+TEST_F(ConfigDevicesTest, DevptsIsANewInstance) {
+  Bundle b;
+  CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo; echo @@ptmx; stat -c '%t:%T %a' /dev/pts/ptmx");
+  ASSERT_TRUE(r.ok()) << r;
+  std::string pts = MountInfoLine(r.out, "/dev/pts");
+  ASSERT_NE(pts, "") << r;
+  std::string super = MountSuperOf(r.out, "/dev/pts");
+  EXPECT_EQ(super.rfind("devpts devpts ", 0), 0u) << super;
+  EXPECT_THAT(super, HasSubstr("gid=5")) << super;
+  EXPECT_THAT(super, HasSubstr("mode=620")) << super;
+  EXPECT_THAT(super, HasSubstr("ptmxmode=666")) << super;
+  std::string opts = MountOptionsOf(r.out, "/dev/pts");
+  EXPECT_TRUE(HasOption(opts, "nosuid") && HasOption(opts, "noexec")) << opts;
+  // A new instance has its own device number, unlike the host's /dev/pts.
+  std::string host = ReadFile("/proc/self/mountinfo");
+  std::string host_pts = MountInfoLine(host, "/dev/pts");
+  if (!host_pts.empty()) {
+    auto dev = [](const std::string& line) {
+      std::istringstream f(line);
+      std::string a, b, d;
+      f >> a >> b >> d;
+      return d;
+    };
+    EXPECT_NE(dev(pts), dev(host_pts));
+  }
+  EXPECT_EQ(Section(r.out, "ptmx"), "5:2 666");
+}
+
+TEST_F(ConfigDevicesTest, ShmAndMqueueMounted) {
+  Bundle b;
+  CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo; echo @@shm; stat -c %a /dev/shm");
+  ASSERT_TRUE(r.ok()) << r;
+  std::string shm = MountOptionsOf(r.out, "/dev/shm");
+  EXPECT_TRUE(HasOption(shm, "nosuid") && HasOption(shm, "nodev") && HasOption(shm, "noexec"))
+      << shm;
+  EXPECT_EQ(MountSuperOf(r.out, "/dev/shm").rfind("tmpfs shm ", 0), 0u) << r;
+  EXPECT_THAT(MountSuperOf(r.out, "/dev/shm"), HasSubstr("size=65536k"));
+  EXPECT_EQ(Section(r.out, "shm"), "1777");
+  std::string mq = MountOptionsOf(r.out, "/dev/mqueue");
+  EXPECT_TRUE(HasOption(mq, "nosuid") && HasOption(mq, "nodev") && HasOption(mq, "noexec")) << mq;
+  EXPECT_EQ(MountSuperOf(r.out, "/dev/mqueue").rfind("mqueue mqueue ", 0), 0u) << r;
+  std::string dev = MountSuperOf(r.out, "/dev");
+  EXPECT_EQ(dev.rfind("tmpfs tmpfs ", 0), 0u) << dev;
+  EXPECT_THAT(dev, HasSubstr("mode=755")) << dev;
+}
+
+}  // namespace
+}  // namespace husk::testing

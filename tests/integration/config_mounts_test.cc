@@ -1,0 +1,265 @@
+// config.json `mounts` (config.md "Mounts"; design.md §5): bind/rbind, filesystem options,
+// mount attributes, propagation, recursive read-only, file binds, idmapped binds, and
+// destinations resolved inside the root (S-04, S-05, S-06).
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/config_util.h"
+#include "tests/support/harness.h"
+
+namespace husk::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A host directory with `sub/` on which a tmpfs holding `sub/marker` is mounted; the
+// tmpfs is detached when this goes out of scope (before the Bundle checks for leaks).
+class DirWithSubmount {
+ public:
+  DirWithSubmount() : dir_("submount") {
+    WriteFile(dir_.Path() + "/top", "top\n");
+    ::mkdir((dir_.Path() + "/sub").c_str(), 0755);
+    mounted_ = ::mount("tmpfs", (dir_.Path() + "/sub").c_str(), "tmpfs", 0, "size=1m") == 0;
+    if (mounted_) WriteFile(dir_.Path() + "/sub/marker", "sub\n");
+  }
+  ~DirWithSubmount() {
+    if (mounted_) ::umount2((dir_.Path() + "/sub").c_str(), MNT_DETACH);
+  }
+  bool ok() const { return mounted_; }
+  const std::string& Path() const { return dir_.Path(); }
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+};
+
+class ConfigMountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { HUSK_REQUIRE_CONTAINERS(); }
+  // Appends a mount entry (JSON object text).
+  static void AddMount(Bundle& b, const std::string& json) { b.SetJson("/mounts/-", json); }
+  static std::string Bind(const std::string& source, const std::string& dest,
+                          const std::string& options) {
+    return R"({"destination":")" + dest + R"(","type":"bind","source":")" + source +
+           R"(","options":[)" + options + "]}";
+  }
+  TestRoot root_;
+};
+
+TEST_F(ConfigMountsTest, ReadOnlyBindRefusesWrites) {
+  Bundle b;
+  TempDir src("bind-ro");
+  WriteFile(src.Path() + "/hello", "hello from host\n");
+  AddMount(b, Bind(src.Path(), "/run", R"("bind","ro")"));
+  CmdResult r = RunScript(root_, b, "cat /run/hello; touch /run/x 2>&1; echo rc=$?");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_THAT(r.out, HasSubstr("hello from host")) << r;
+  EXPECT_THAT(r.out, HasSubstr("Read-only file system")) << r;
+  EXPECT_THAT(r.out, HasSubstr("rc=1")) << r;
+  EXPECT_NE(::access((src.Path() + "/x").c_str(), F_OK), 0);
+}
+
+TEST_F(ConfigMountsTest, RbindCarriesSubmountsBindDoesNot) {
+  Bundle b;
+  DirWithSubmount src;
+  ASSERT_TRUE(src.ok());
+  AddMount(b, Bind(src.Path(), "/run", R"("rbind")"));
+  AddMount(b, Bind(src.Path(), "/home", R"("bind")"));
+  CmdResult r = RunScript(root_, b, "cat /run/top /run/sub/marker; ls -A /home/sub; echo end");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "top\nsub\nend\n") << r;
+}
+
+TEST_F(ConfigMountsTest, RecursiveReadOnlyCoversSubmounts) {
+  Bundle b;
+  DirWithSubmount src;
+  ASSERT_TRUE(src.ok());
+  AddMount(b, Bind(src.Path(), "/run", R"("rbind","rro")"));
+  CmdResult r = RunScript(root_, b,
+                          "touch /run/x 2>&1; touch /run/sub/x 2>&1; cat /run/sub/marker");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out,
+            "touch: /run/x: Read-only file system\ntouch: /run/sub/x: Read-only file system\nsub\n")
+      << r;
+}
+
+TEST_F(ConfigMountsTest, TmpfsSizeModeAndFlags) {
+  Bundle b;
+  AddMount(b, R"({"destination":"/run","type":"tmpfs","source":"tmpfs",
+                  "options":["nosuid","nodev","noexec","size=1m","mode=1770"]})");
+  CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo; echo @@mode; stat -c %a /run");
+  ASSERT_TRUE(r.ok()) << r;
+  std::string opts = MountOptionsOf(r.out, "/run");
+  EXPECT_TRUE(HasOption(opts, "nosuid")) << opts;
+  EXPECT_TRUE(HasOption(opts, "nodev")) << opts;
+  EXPECT_TRUE(HasOption(opts, "noexec")) << opts;
+  EXPECT_TRUE(HasOption(opts, "rw")) << opts;
+  std::string super = MountSuperOf(r.out, "/run");
+  EXPECT_THAT(super, HasSubstr("tmpfs ")) << super;
+  EXPECT_THAT(super, HasSubstr("size=1024k")) << super;
+  EXPECT_THAT(super, HasSubstr("mode=1770")) << super;
+  EXPECT_EQ(Section(r.out, "mode"), "1770");
+}
+
+TEST_F(ConfigMountsTest, BindPropagationOptions) {
+  Bundle b;
+  TempDir shared("prop-shared"), priv("prop-private");
+  AddMount(b, Bind(shared.Path(), "/run", R"("rbind","rshared")"));
+  AddMount(b, Bind(priv.Path(), "/home", R"("rbind","rprivate")"));
+  CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  std::string run = MountInfoLine(r.out, "/run"), home = MountInfoLine(r.out, "/home");
+  EXPECT_THAT(run, HasSubstr(" shared:")) << run;
+  EXPECT_THAT(home, Not(HasSubstr(" shared:"))) << home;
+  EXPECT_THAT(home, Not(HasSubstr(" master:"))) << home;
+  EXPECT_TRUE(MountsMentioning(shared.Path()).empty());
+}
+
+TEST_F(ConfigMountsTest, RootfsPropagationPrivate) {
+  Bundle b;
+  b.SetJson("/linux/rootfsPropagation", R"("rprivate")");
+  CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  std::string line = MountInfoLine(r.out, "/");
+  ASSERT_NE(line, "") << r;
+  EXPECT_THAT(line, Not(HasSubstr(" shared:"))) << line;
+  EXPECT_THAT(line, Not(HasSubstr(" master:"))) << line;
+}
+
+// H-12: with the bundle on a shared mount, nothing the runtime mounts propagates back to
+// the host, whatever rootfsPropagation says; with "rshared" the root is shared inside.
+TEST_F(ConfigMountsTest, NoMountLeaksFromASharedParent) {
+  for (const char* propagation : {"", "rslave", "rprivate", "rshared", "shared"}) {
+    SCOPED_TRACE(propagation);
+    Bundle b;
+    b.UsePrivateRootfs(true);
+    ASSERT_EQ(::mount(b.Path().c_str(), b.Path().c_str(), nullptr, MS_BIND, nullptr), 0);
+    ASSERT_EQ(::mount(nullptr, b.Path().c_str(), nullptr, MS_SHARED, nullptr), 0);
+    if (*propagation != '\0') b.SetJson("/linux/rootfsPropagation", std::string("\"") + propagation + "\"");
+    std::string before = ReadFile("/proc/self/mountinfo");
+    CmdResult r = RunScript(root_, b, "cat /proc/self/mountinfo");
+    std::string after = ReadFile("/proc/self/mountinfo");
+    EXPECT_TRUE(r.ok()) << r;
+    if (std::string(propagation).find("shared") != std::string::npos) {
+      EXPECT_THAT(MountInfoLine(r.out, "/"), HasSubstr(" shared:")) << r;
+    }
+    EXPECT_EQ(after, before) << "host mounts changed";
+    while (::umount2(b.Path().c_str(), MNT_DETACH) == 0) {
+    }
+  }
+}
+
+TEST_F(ConfigMountsTest, BindOfAFile) {
+  Bundle b;
+  TempDir src("bind-file");
+  WriteFile(src.Path() + "/group", "only:x:4242:\n");
+  AddMount(b, Bind(src.Path() + "/group", "/etc/group", R"("bind","ro")"));
+  CmdResult r = RunScript(root_, b, "cat /etc/group; stat -c %F /etc/group");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "only:x:4242:\nregular file\n") << r;
+}
+
+TEST_F(ConfigMountsTest, RelativeBindSourceIsBundleRelative) {
+  Bundle b;
+  ASSERT_EQ(::mkdir((b.Path() + "/data").c_str(), 0755), 0);
+  WriteFile(b.Path() + "/data/f", "bundle data\n");
+  AddMount(b, Bind("data", "/run", R"("bind","ro")"));
+  CmdResult r = RunScript(root_, b, "cat /run/f");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "bundle data\n") << r;
+}
+
+TEST_F(ConfigMountsTest, IdmappedBindShowsMappedOwner) {
+  Bundle b;
+  TempDir src("idmap");
+  WriteFile(src.Path() + "/owned-by-root", "x");
+  AddMount(b, R"({"destination":"/run","type":"bind","source":")" + src.Path() +
+                  R"(","options":["bind","idmap"],
+                  "uidMappings":[{"containerID":0,"hostID":1234,"size":1}],
+                  "gidMappings":[{"containerID":0,"hostID":5678,"size":1}]})");
+  CmdResult r = RunScript(root_, b, "stat -c '%u %g' /run/owned-by-root");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "1234 5678\n") << r;
+  struct stat st;
+  ASSERT_EQ(::stat((src.Path() + "/owned-by-root").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+}
+
+TEST_F(ConfigMountsTest, MissingBindSourceNamesTheEntry) {
+  Bundle b;
+  AddMount(b, Bind("/nonexistent/husk-missing-source", "/run", R"("bind")"));
+  b.Write();
+  CmdResult r = root_.Husk({"run", "--bundle", b.Path(), b.Id()});
+  EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("mounts/7/source")) << r;
+  EXPECT_THAT(r.err, HasSubstr("no such file or directory")) << r;
+  EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
+}
+
+// S-05 (deterministic): a destination through a symlink that points outside the root is
+// resolved inside the root and never touches the host.
+TEST_F(ConfigMountsTest, SymlinkedDestinationStaysInsideRoot) {
+  for (const char* target : {"/etc", "../../../../../../etc"}) {
+    SCOPED_TRACE(target);
+    Bundle b;
+    std::string rootfs = b.UsePrivateRootfs(true);
+    ASSERT_EQ(::symlink(target, (rootfs + "/link").c_str()), 0);
+    std::string leaf = "husk-s05-" + b.Id();
+    AddMount(b, R"({"destination":"/link/)" + leaf +
+                    R"(","type":"tmpfs","source":"tmpfs","options":["size=64k"]})");
+    CmdResult r = RunScript(root_, b, "grep -c ' /etc/" + leaf + " ' /proc/self/mountinfo");
+    ASSERT_TRUE(r.ok()) << r;
+    EXPECT_EQ(r.out, "1\n") << r;
+    EXPECT_NE(::access(("/etc/" + leaf).c_str(), F_OK), 0) << "created on the host";
+    struct stat st;
+    EXPECT_EQ(::lstat((rootfs + "/link").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_EQ(::stat((rootfs + "/etc/" + leaf).c_str(), &st), 0);
+  }
+}
+
+// S-06: missing parents of a file mountpoint are created inside the root.
+TEST_F(ConfigMountsTest, FileMountpointThroughSymlinkStaysInsideRoot) {
+  Bundle b;
+  std::string rootfs = b.UsePrivateRootfs(true);
+  std::string canary = "/tmp/husk-it/canary-" + b.Id();
+  ASSERT_EQ(::symlink(canary.c_str(), (rootfs + "/etc/evil").c_str()), 0);
+  TempDir src("s06");
+  WriteFile(src.Path() + "/f", "f\n");
+  AddMount(b, Bind(src.Path() + "/f", "/etc/evil/sub/f", R"("bind")"));
+  CmdResult r = RunScript(root_, b, "cat " + canary + "/sub/f");
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "f\n") << r;
+  EXPECT_NE(::access(canary.c_str(), F_OK), 0) << canary << " was created on the host";
+  EXPECT_EQ(::access((rootfs + canary + "/sub/f").c_str(), F_OK), 0);
+}
+
+// S-04: /proc (or /sys) in the rootfs is a symlink: create fails, nothing is mounted.
+TEST_F(ConfigMountsTest, SymlinkedProcOrSysIsRefused) {
+  std::string before = ReadFile("/proc/self/mountinfo");
+  for (const char* dir : {"proc", "sys"}) {
+    for (const char* target : {"/bad-proc", "../../../tmp/x", "/"}) {
+      SCOPED_TRACE(std::string(dir) + " -> " + target);
+      Bundle b;
+      std::string rootfs = b.UsePrivateRootfs(true);
+      ASSERT_EQ(::rmdir((rootfs + "/" + dir).c_str()), 0);
+      ASSERT_EQ(::symlink(target, (rootfs + "/" + dir).c_str()), 0);
+      CmdResult r = RunScript(root_, b, "echo ran");
+      EXPECT_NE(r.exit_code, 0) << r;
+      EXPECT_THAT(r.out, Not(HasSubstr("ran"))) << r;
+      EXPECT_THAT(r.err, HasSubstr(std::string("/") + dir)) << r;
+      EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
+    }
+  }
+  EXPECT_EQ(ReadFile("/proc/self/mountinfo"), before);
+}
+
+}  // namespace
+}  // namespace husk::testing
