@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/fd_passing.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/kernel/mounts.h"
@@ -69,18 +70,7 @@ absl::Status SendConsoleFd(const std::string& socket_path, int master_fd) {
   // runc's payload: the master's name, 9 bytes, no NUL. One control message, one fd.
   char payload[] = "/dev/ptmx";
   struct iovec iov = {payload, sizeof(payload) - 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
-  if (sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0) return ErrnoError(where);
+  if (SendMsgWithFd(sock.get(), &iov, 1, master_fd) < 0) return ErrnoError(where);
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/fd_passing.h"
 #include "runtime/base/status.h"
 
 namespace husk::process {
@@ -31,21 +32,8 @@ absl::Status SyncChannel::Send(MsgType type, int64_t value, absl::string_view te
   if (text.size() > kMaxText) text = text.substr(0, kMaxText);
   Header h = {static_cast<uint32_t>(type), err, value, static_cast<uint32_t>(text.size()), 0};
   struct iovec iov[2] = {{&h, sizeof(h)}, {const_cast<char*>(text.data()), text.size()}};
-  struct msghdr msg = {};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = text.empty() ? 1 : 2;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (pass_fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &pass_fd, sizeof(int));
-  }
-  while (sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) return ErrnoError("send on sync channel");
+  if (SendMsgWithFd(fd_.get(), iov, text.empty() ? 1 : 2, pass_fd) < 0) {
+    return ErrnoError("send on sync channel");
   }
   return absl::OkStatus();
 }
