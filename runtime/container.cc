@@ -381,6 +381,9 @@ absl::StatusOr<std::string> List(const GlobalOptions& global, ListFormat format,
   for (const std::string& id : ids) {
     auto c = LoadContainer(global, id);
     if (!c.ok()) {
+      // No state.json: a create in progress or one that died half-way, or a container
+      // deleted since Ids(). Not a container; nothing to warn about.
+      if (c.status().code() == absl::StatusCode::kNotFound) continue;
       log::Warning(absl::StrCat("list: skipping ", Quote(id), ": ", c.status().message()));
       continue;
     }

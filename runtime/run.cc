@@ -53,14 +53,61 @@ bool Copy(int from, int to) {
   return true;
 }
 
-// Waits for the init, forwarding signals and the pty; returns its wait status.
-absl::StatusOr<int> Supervise(pid_t init, int console) {
+// The signals `run` forwards: all but the synchronous ones and those nobody can catch.
+sigset_t ForwardedSignals() {
   sigset_t set;
   sigfillset(&set);
   for (int s : {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGKILL, SIGSTOP}) sigdelset(&set, s);
+  return set;
+}
+
+// A signal sent to `husk run` while it creates and starts the container must neither kill
+// husk half-way (that leaked the cgroup, the state dir and the init) nor be lost: it is
+// recorded here and forwarded once the init runs, as runc does. Signals cannot simply be
+// blocked that early: the container init would inherit the mask. The handler is inherited
+// by the clone too; there (another pid) it behaves as the default action would.
+pid_t g_run_pid = 0;
+volatile sig_atomic_t g_pending[NSIG];
+
+void RecordSignal(int sig) {
+  if (getpid() != g_run_pid) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  g_pending[sig] = 1;
+}
+
+void RecordSignalsUntilSupervised() {
+  g_run_pid = getpid();
+  sigset_t forwarded = ForwardedSignals();
+  struct sigaction sa = {};
+  sa.sa_handler = RecordSignal;
+  sa.sa_flags = SA_RESTART;
+  sigfillset(&sa.sa_mask);
+  for (int s = 1; s < NSIG; ++s) {
+    if (s == SIGCHLD || sigismember(&forwarded, s) != 1) continue;
+    (void)sigaction(s, &sa, nullptr);  // glibc's internal signals refuse: fine
+  }
+}
+
+// Waits for the init, forwarding signals and the pty; returns its wait status.
+absl::StatusOr<int> Supervise(pid_t init, int console) {
+  sigset_t set = ForwardedSignals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
   UniqueFd sfd(signalfd(-1, &set, SFD_CLOEXEC));
   if (!sfd) return ErrnoError("signalfd");
+  // Now blocked: what arrived during create/start is forwarded first.
+  for (int s = 1; s < NSIG; ++s) {
+    if (!g_pending[s]) continue;
+    g_pending[s] = 0;
+    if (s == SIGWINCH) {
+      struct winsize ws;
+      if (console >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(console, TIOCSWINSZ, &ws);
+    } else {
+      kill(init, s);
+    }
+  }
   std::optional<RawTerminal> raw;
   if (console >= 0) {
     raw.emplace();
@@ -115,6 +162,7 @@ absl::StatusOr<int> Run(const GlobalOptions& global, const RunOptions& options) 
   if (!options.detach && !options.no_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     return ErrnoError("become subreaper");
   }
+  if (!options.detach) RecordSignalsUntilSupervised();
   pid_t init;
   UniqueFd console;
   {

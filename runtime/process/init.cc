@@ -216,6 +216,14 @@ absl::Status WaitForStart(int listen_fd) {
   CHILD_CHECK(channel, channel.Send(MsgType::kReady));
   channel.Close();
   CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
+  // The user program starts with no blocked signals and default dispositions, whatever
+  // the caller of husk had (an ignored SIGPIPE, `run`'s forwarding handlers...).
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(path->c_str(), argv.data(), envp.data());
   Die(channel, ErrnoError(absl::StrCat("exec ", Quote(*path))));
 }

@@ -222,3 +222,39 @@ TEST_F(ConfigProcessTest, NonNamespacedSysctlIsRefused) {
 
 }  // namespace
 }  // namespace husk::testing
+
+namespace husk::testing {
+namespace {
+
+// The container starts with default signal dispositions and nothing blocked, whatever
+// husk's caller had: here a shell that ignores SIGPIPE and SIGUSR1 before exec'ing husk.
+TEST(ConfigSignalsTest, ContainerDoesNotInheritIgnoredSignals) {
+  HUSK_REQUIRE_CONTAINERS();
+  TestRoot root;
+  Bundle b;
+  b.SetArgs({"/bin/cat", "/proc/self/status"});
+  b.Write();
+  // `create` (not `run`, which installs its own handlers) inherits the ignored signals.
+  std::string out_path = b.Path() + "/out";
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(out, 0);
+  RunOptions opts;
+  opts.stdout_fd = out;
+  CmdResult c = RunCommand({"/bin/sh", "-c",
+                            "trap '' PIPE USR1; exec \"$0\" --root \"$1\" create --bundle \"$2\" "
+                            "--pid-file \"$2/pid\" \"$3\"",
+                            HuskBinary(), root.Path(), b.Path(), b.Id()},
+                           opts);
+  ::close(out);
+  ASSERT_TRUE(c.ok()) << c;
+  int pid = ReadPidFile(b.Path() + "/pid");
+  ASSERT_TRUE(root.Husk({"start", b.Id()}).ok());
+  WaitForPidGone(pid, std::chrono::seconds(10));
+  std::string status = ReadFile(out_path);
+  EXPECT_EQ(StatusField(status, "SigIgn"), "0000000000000000") << status;
+  EXPECT_EQ(StatusField(status, "SigBlk"), "0000000000000000") << status;
+  EXPECT_TRUE(root.Husk({"delete", b.Id()}).ok());
+}
+
+}  // namespace
+}  // namespace husk::testing
