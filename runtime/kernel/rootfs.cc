@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/syscalls.h"
@@ -66,7 +67,36 @@ absl::StatusOr<UniqueFd> PrepareRoot(const std::string& rootfs, unsigned long pr
   return fd;
 }
 
-absl::Status EnterRoot(int root_fd, bool no_pivot) {
+namespace {
+// S-20 for --no-pivot: detach (or, failing that, cover with an empty tmpfs) every proc
+// and sysfs mount that is not inside the rootfs.
+absl::Status HideHostProcAndSys(const std::string& rootfs) {
+  ASSIGN_OR_RETURN(std::string info, ReadFile("/proc/self/mountinfo", 4 << 20));
+  std::vector<std::string> targets;
+  for (absl::string_view line : absl::StrSplit(info, '\n', absl::SkipEmpty())) {
+    size_t dash = line.find(" - ");
+    if (dash == absl::string_view::npos) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line.substr(0, dash), ' ');
+    std::vector<absl::string_view> g = absl::StrSplit(line.substr(dash + 3), ' ');
+    if (f.size() < 5 || g.empty() || (g[0] != "proc" && g[0] != "sysfs")) continue;
+    std::string point(f[4]);
+    bool inside = point == rootfs || (point.size() > rootfs.size() &&
+                                      point.compare(0, rootfs.size(), rootfs) == 0 &&
+                                      point[rootfs.size()] == '/');
+    if (!inside) targets.push_back(point);
+  }
+  for (const std::string& point : targets) {
+    if (umount2(point.c_str(), MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT) continue;
+    if (mount("tmpfs", point.c_str(), "tmpfs", MS_RDONLY, "size=0") != 0) {
+      return ErrnoError(absl::StrCat("hide host mount ", Quote(point)));
+    }
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status EnterRoot(int root_fd, const std::string& rootfs, bool no_pivot) {
+  if (no_pivot) RETURN_IF_ERROR(HideHostProcAndSys(rootfs));
   if (fchdir(root_fd) != 0) return ErrnoError("chdir to rootfs");
   if (no_pivot) {
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return ErrnoError("move rootfs to \"/\"");

@@ -17,8 +17,11 @@ namespace husk::kernel {
 // and returns an fd of that bind mount's root for in-root resolution.
 absl::StatusOr<UniqueFd> PrepareRoot(const std::string& rootfs, unsigned long propagation);
 
-// Switches the process root to `root_fd`; the old root is detached and gone.
-absl::Status EnterRoot(int root_fd, bool no_pivot);
+// Switches the process root to `root_fd` (the bind of `rootfs`); the old root is detached
+// and gone. With `no_pivot` (MS_MOVE + chroot) the old mounts stay in the namespace, so
+// every procfs and sysfs outside the rootfs is detached first (security-bar.md S-20: a
+// reachable unmasked procfs would let the container mount a fresh one).
+absl::Status EnterRoot(int root_fd, const std::string& rootfs, bool no_pivot);
 // After EnterRoot: applies rootfsPropagation to "/" (when the config sets it).
 absl::Status SetRootPropagation(unsigned long propagation, bool recursive);
 

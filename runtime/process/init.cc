@@ -95,7 +95,7 @@ absl::Status SetupRootfs(const InitPlan& plan) {
     RETURN_IF_ERROR(kernel::ApplyMount(root.get(), m, plan.cgroup_mounts, cgroupns));
   }
   RETURN_IF_ERROR(kernel::ApplyDevices(root.get(), plan.devices, plan.ns.Has(NS::kUser)));
-  RETURN_IF_ERROR(kernel::EnterRoot(root.get(), plan.no_pivot));
+  RETURN_IF_ERROR(kernel::EnterRoot(root.get(), plan.rootfs, plan.no_pivot));
   if (plan.root_propagation != 0) {
     RETURN_IF_ERROR(kernel::SetRootPropagation(plan.root_propagation, plan.root_propagation_recursive));
   }

@@ -1,7 +1,7 @@
 // Regression tests from security-bar.md that need a whole container: S-01 (sealed init
 // binary, non-dumpable init), S-07 (no host fd or cwd reaches the container), S-10 (masks
 // only ever bind the real null device), S-13 (image /dev is a symlink), S-14 (host
-// /dev/null untouched).
+// /dev/null untouched), S-20 (no bare procfs reachable, with and without --no-pivot).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -247,6 +247,30 @@ TEST_F(ConfigSecurityTest, HostDevNullKeepsOwner) {
   EXPECT_EQ(after.st_gid, before.st_gid);
   EXPECT_EQ(after.st_mode, before.st_mode);
 }
+
+// S-20: a container root that unshares user/mount/pid namespaces must not be able to
+// mount a fresh, unmasked procfs: the kernel allows it only when a fully visible procfs
+// exists in its mount namespace, which pivot_root (and --no-pivot's MS_MOVE) must not leave.
+class NoBareProcTest : public ConfigSecurityTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(NoBareProcTest, FreshProcMountIsRefused) {
+  Bundle b;
+  b.SetArgs({"/bin/unshare", "-mrpf", "/bin/sh", "-c",
+             "mount -t proc none /proc && echo h > /proc/sysrq-trigger"});
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    b.SetJson(std::string("/process/capabilities/") + set + "/-", R"("CAP_SETFCAP")");
+  }
+  b.Write();
+  std::vector<std::string> args = {"run", "--bundle", b.Path()};
+  if (GetParam()) args.push_back("--no-pivot");
+  args.push_back(b.Id());
+  CmdResult r = root_.Husk(args);
+  EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err + r.out, HasSubstr("mount")) << r;
+}
+
+INSTANTIATE_TEST_SUITE_P(PivotAndNoPivot, NoBareProcTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "NoPivot" : "Pivot"; });
 
 }  // namespace
 }  // namespace husk::testing
