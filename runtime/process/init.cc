@@ -218,8 +218,16 @@ absl::Status WaitForStart(int listen_fd) {
   CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
   // The user program starts with no blocked signals and default dispositions, whatever
   // the caller of husk had (an ignored SIGPIPE, `run`'s forwarding handlers...).
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  // The raw syscall: glibc's signal() refuses its internal real-time signals (32, 33),
+  // which a caller may still have set to ignored.
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } dfl = {};  // SIG_DFL, no flags, empty mask
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
   sigset_t none;
   sigemptyset(&none);

@@ -241,7 +241,7 @@ TEST(ConfigSignalsTest, ContainerDoesNotInheritIgnoredSignals) {
   RunOptions opts;
   opts.stdout_fd = out;
   CmdResult c = RunCommand({"/bin/sh", "-c",
-                            "trap '' PIPE USR1; exec \"$0\" --root \"$1\" create --bundle \"$2\" "
+                            "trap '' PIPE USR1 34; exec \"$0\" --root \"$1\" create --bundle \"$2\" "
                             "--pid-file \"$2/pid\" \"$3\"",
                             HuskBinary(), root.Path(), b.Path(), b.Id()},
                            opts);

@@ -111,7 +111,7 @@ TEST_F(CliMainTest, MissingIdIsAnError) {
 
 TEST_F(CliMainTest, UnopenableLogIsReportedOnStderr) {
   EXPECT_EQ(RunMain({"--log", dir_ + "/no/such/log.json", "state", "c1"}), 1);
-  EXPECT_THAT(stderr_, HasSubstr("No such file or directory"));
+  EXPECT_THAT(stderr_, HasSubstr("no such file or directory"));
   EXPECT_EQ(std::count(stderr_.begin(), stderr_.end(), '\n'), 1);
 }
 
@@ -159,7 +159,7 @@ TEST_F(CliMainTest, WriteSpecFileRefusesADanglingSymlink) {
 TEST_F(CliMainTest, WriteSpecFileMissingBundle) {
   absl::Status status = WriteSpecFile(dir_ + "/nope", "{}");
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(std::string(status.message()), HasSubstr("No such file or directory"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("no such file or directory"));
 }
 
 }  // namespace

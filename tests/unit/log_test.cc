@@ -244,7 +244,7 @@ TEST_F(LogTest, LogFileThatIsStderrGetsTheErrorOnce) {
 TEST_F(LogTest, InitFailureFallsBackToStderr) {
   absl::Status status = Init(Path("missing-dir/log.json"), Format::kJson, false);
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(std::string(status.message()), HasSubstr("No such file or directory"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("no such file or directory"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("missing-dir/log.json"));
   EXPECT_EQ(Fd(), -1);
 }
