@@ -211,6 +211,10 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
 absl::StatusOr<Loaded> LoadContainer(const GlobalOptions& global, const std::string& id) {
   RETURN_IF_ERROR(ValidateContainerId(id));
   ASSIGN_OR_RETURN(state::Store store, state::Store::Open(global.root));
+  return LoadFrom(store, id);
+}
+
+absl::StatusOr<Loaded> LoadFrom(const state::Store& store, const std::string& id) {
   ASSIGN_OR_RETURN(state::ContainerDir dir, store.Lock(id));
   auto record = dir.Load();
   if (!record.ok()) {
@@ -379,7 +383,7 @@ absl::StatusOr<std::string> List(const GlobalOptions& global, ListFormat format,
   std::vector<kernel::PasswdEntry> users = kernel::ParsePasswd(passwd.ok() ? *passwd : "");
   std::vector<spec::StateDoc> docs;
   for (const std::string& id : ids) {
-    auto c = LoadContainer(global, id);
+    auto c = internal::LoadFrom(store, id);
     if (!c.ok()) {
       // No state.json: a create in progress or one that died half-way, or a container
       // deleted since Ids(). Not a container; nothing to warn about.

@@ -34,6 +34,8 @@ struct Loaded {
 };
 // Locks the container and derives its status. "container does not exist" if absent.
 absl::StatusOr<Loaded> LoadContainer(const GlobalOptions& global, const std::string& id);
+// The same from an open store (`list` opens it once for all containers).
+absl::StatusOr<Loaded> LoadFrom(const state::Store& store, const std::string& id);
 
 absl::StatusOr<UniqueFd> OpenInit(const state::Record& record);
 // Kills what is left, removes the cgroups husk created and the state directory.
