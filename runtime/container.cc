@@ -36,15 +36,6 @@
 namespace husk {
 namespace internal {
 
-std::string NowRfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
-}
-
 // exec.sock is reached through the directory fd: --root may be longer than sun_path.
 std::string SocketPath(const state::ContainerDir& dir) {
   return absl::StrCat("/proc/self/fd/", dir.fd(), "/", state::kExecSocketName);
@@ -190,7 +181,7 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   record.oci_version = config.oci_version;
   record.bundle = bundle;
   record.rootfs = plan->rootfs;
-  record.created = NowRfc3339();
+  record.created = log::Rfc3339Now();
   record.pid = created.pid;
   record.start_time = stat->start_time;
   record.annotations = config.annotations;

@@ -41,7 +41,6 @@ absl::StatusOr<UniqueFd> OpenInit(const state::Record& record);
 // Kills what is left, removes the cgroups husk created and the state directory.
 absl::Status Destroy(Loaded& loaded);
 
-std::string NowRfc3339();
 std::string SocketPath(const state::ContainerDir& dir);
 
 }  // namespace husk::internal
