@@ -45,21 +45,25 @@ absl::StatusOr<UniqueFd> PrepareRoot(const std::string& rootfs, unsigned long pr
   if (mount(nullptr, "/", nullptr, flags, nullptr) != 0) {
     return ErrnoError("make \"/\" a private propagation domain");
   }
-  // The mount holding the rootfs must be private (runc's rootfsParentMountPrivate):
-  // with "/" made shared above, a bind onto it would propagate to its peers on the host,
-  // and pivot_root refuses a shared parent of the new root.
-  {
+  // With "/" made shared, the mount holding the rootfs must be private (runc's
+  // rootfsParentMountPrivate): a bind onto it would propagate to its peers on the host,
+  // and pivot_root refuses a shared parent of the new root. An unbindable one cannot be
+  // bind-mounted at all. A slave (the default) stays a slave: making it private would
+  // cut the container off from the host's mount events that rootfsPropagation asked for.
+  bool make_private = (flags & (MS_SHARED | MS_UNBINDABLE)) != 0;
+  if (make_private) {
     auto holder = MountRootOf(rootfs);
     if (!holder.ok()) return holder.status();
     if (sys::MountSetattr(holder->get(), "", AT_EMPTY_PATH, 0, 0, MS_PRIVATE) != 0) {
       return ErrnoError(absl::StrCat("make the mount holding rootfs ", Quote(rootfs), " private"));
     }
   }
-  // pivot_root refuses a shared new root or parent: give the rootfs its own private mount.
+  // The rootfs gets its own mount (pivot_root needs a mount point); the requested
+  // propagation is applied to the new "/" after the switch (SetRootPropagation).
   if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return ErrnoError(absl::StrCat("bind mount rootfs ", Quote(rootfs)));
   }
-  if (mount(nullptr, rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+  if (make_private && mount(nullptr, rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
     return ErrnoError(absl::StrCat("make rootfs ", Quote(rootfs), " private"));
   }
   UniqueFd fd(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
