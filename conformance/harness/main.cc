@@ -138,7 +138,9 @@ int Main(int argc, char** argv) {
   ::chmod(templ, 0755);
 
   // Hybrid hosts: crun 1.8.1 trips over the hugetlb-only cgroup2 mount at
-  // /sys/fs/cgroup/unified, so it runs in a private mount namespace without it.
+  // /sys/fs/cgroup/unified, so it runs in its own mount namespace without it. "slave" (not
+  // "private") keeps host mount events flowing in, which the propagation cases rely on;
+  // nothing flows back.
   bool hybrid = IsMountPoint("/sys/fs/cgroup/unified");
   std::vector<Runtime> runtimes;
   for (const auto& arg : runtime_args) {
@@ -158,7 +160,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
     if (hybrid && std::filesystem::path(rt.binary).filename() == "crun") {
-      rt.prefix = {"unshare", "-m", "--propagation", "private", "sh", "-c",
+      rt.prefix = {"unshare", "-m", "--propagation", "slave", "sh", "-c",
                    "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\""};
     }
     rt.root = env.work_dir + "/root-" + rt.name;

@@ -1,8 +1,9 @@
 // husk-probe: a static binary that runs as a conformance container's process and prints,
 // as one JSON object on stdout, what that process sees: ids, capabilities, no_new_privs,
 // seccomp, rlimits, cwd, env, umask, uts names, namespaces, mounts, devices, sysctls,
-// cgroups, oom_score_adj, open fds, tty state, and the behaviour of paths named on the
-// command line. It changes nothing except through the explicit write tests below.
+// cgroups, oom_score_adj, open fds, tty state (name, window size), scheduling (nice,
+// policy, I/O priority, NUMA policy, CPU affinity), the LSM label, and the behaviour of
+// paths named on the command line. It changes nothing except through the explicit write tests below.
 //
 // Usage: probe [--path=P]... [--sysctl=a.b.c]... [--file=P]... [--write=P]...
 //            [--wait-signal] [--exit=N]
@@ -14,9 +15,12 @@
 //   --exit=N     exit with status N after printing.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -264,12 +268,49 @@ void EmitProcessEnv(Json& j) {
   j.Bool(::isatty(0));
   j.Key("stdout_tty");
   j.Bool(::isatty(1));
+  if (::isatty(0)) {
+    const char* name = ::ttyname(0);
+    j.Key("tty_name");
+    j.Str(name ? name : "");
+    struct winsize ws;
+    if (::ioctl(0, TIOCGWINSZ, &ws) == 0) {
+      j.Key("winsize");
+      j.BeginObject();
+      j.Key("rows");
+      j.Uint(ws.ws_row);
+      j.Key("cols");
+      j.Uint(ws.ws_col);
+      j.EndObject();
+    }
+  }
   j.Key("pid");
   j.Int(::getpid());
   j.Key("ppid");
   j.Int(::getppid());
   j.Key("sid");
   j.Int(::getsid(0));
+}
+
+// Scheduling and LSM state: nice, policy, ioprio_get (class << 13 | level), the
+// get_mempolicy mode (flags included), Cpus_allowed_list, /proc/self/attr/current.
+void EmitSched(Json& j) {
+  errno = 0;
+  int nice = ::getpriority(PRIO_PROCESS, 0);
+  j.Key("nice");
+  j.Int(errno == 0 ? nice : -100);
+  j.Key("sched_policy");
+  j.Int(::sched_getscheduler(0));
+  j.Key("ioprio");
+  j.Int(::syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
+  int mode = -1;
+  j.Key("mempolicy");
+  j.Int(::syscall(SYS_get_mempolicy, &mode, nullptr, 0UL, nullptr, 0UL) == 0 ? mode : -1);
+  std::string s;
+  ReadFile("/proc/self/status", &s);
+  j.Key("cpus_allowed");
+  j.Str(StatusField(s, "Cpus_allowed_list"));
+  j.Key("attr_current");
+  j.Str(ReadFile("/proc/self/attr/current", &s) ? Trim(s) : "");
 }
 
 void EmitNamespaces(Json& j) {
@@ -391,6 +432,10 @@ void EmitPath(Json& j, const std::string& path) {
   j.Bool(true);
   j.Key("type");
   j.Str(TypeName(st.st_mode));
+  j.Key("uid");
+  j.Uint(st.st_uid);
+  j.Key("gid");
+  j.Uint(st.st_gid);
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
     j.Key("major");
     j.Uint(major(st.st_rdev));
@@ -503,6 +548,7 @@ int main(int argc, char** argv) {
   EmitStatus(j);
   EmitRlimits(j);
   EmitProcessEnv(j);
+  EmitSched(j);
   EmitNamespaces(j);
   EmitLines(j, "mountinfo", "/proc/self/mountinfo");
   EmitLines(j, "cgroup", "/proc/self/cgroup");
