@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -107,6 +108,26 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
     ASSIGN_OR_RETURN(pid_file, AbsolutePath(options.pid_file));
   }
 
+  // fds 3 .. 3+n-1 go to the container: each must be open now, or husk's own files
+  // (the locked state dir, cgroup dirs...) would take the free numbers and leak in.
+  int listen_fds = ListenFds();
+  if (options.preserve_fds < 0) {
+    return absl::InvalidArgumentError("--preserve-fds: must not be negative");
+  }
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+      static_cast<rlim_t>(3) + listen_fds + options.preserve_fds > nofile.rlim_cur) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--preserve-fds ", options.preserve_fds, ": more fds than the open file limit"));
+  }
+  for (int fd = 3; fd < 3 + listen_fds + options.preserve_fds; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) {
+      return ErrnoError(absl::StrCat("fd ", fd, " to pass to the container (",
+                                     fd < 3 + listen_fds ? "LISTEN_FDS" : "--preserve-fds",
+                                     ") is not open"));
+    }
+  }
+
   ASSIGN_OR_RETURN(state::Store store, state::Store::Open(global.root));
   ASSIGN_OR_RETURN(state::ContainerDir dir, store.Claim(options.id));
   Created created{std::move(dir)};
@@ -144,7 +165,6 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   auto listener = ListenExecSocket(created.dir);
   if (!listener.ok()) return undo(listener.status());
   plan->listen_fd = listener->get();
-  int listen_fds = ListenFds();
   plan->preserve_fds = listen_fds + options.preserve_fds;
   if (listen_fds > 0) {
     plan->env.push_back(absl::StrCat("LISTEN_FDS=", listen_fds));

@@ -116,6 +116,16 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
 }
 
 int Main(int argc, char** argv) {
+  // A closed fd 0, 1 or 2 would be reused by husk's own files (the locked state dir...),
+  // which the container would then inherit as stdio: put /dev/null there first.
+  while (true) {
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) break;
+    if (fd > 2) {
+      close(fd);
+      break;
+    }
+  }
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
 
   // Open the log before anything else can fail, so that even a usage error reaches

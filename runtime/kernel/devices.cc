@@ -88,11 +88,21 @@ absl::Status MakeNode(int root_fd, const DevicePlan& d, bool bind_host_nodes) {
       errno != EEXIST) {
     return ErrnoError(what);
   }
-  if (fchownat(dir.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+  // Owner and mode are set through an fd of the node itself, checked to be the node we
+  // made: the rootfs may be shared with a running container that swaps the name for a
+  // symlink to a host file in between (we are still below the host root here).
+  UniqueFd node(openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!node) return ErrnoError(absl::StrCat(what, ": open"));
+  if (fstat(node.get(), &st) != 0) return ErrnoError(absl::StrCat(what, ": stat"));
+  if ((st.st_mode & S_IFMT) != d.type ||
+      (d.type != S_IFIFO && st.st_rdev != makedev(d.major, d.minor))) {
+    return ErrnoError(EEXIST, absl::StrCat(what, ": the node was replaced while being made"));
+  }
+  if (fchownat(node.get(), "", d.uid, d.gid, AT_EMPTY_PATH) != 0) {
     return ErrnoError(absl::StrCat(what, ": chown"));
   }
-  // mknod honours the umask; set the exact mode (never through a symlink: it is a node).
-  if (fchmodat(dir.get(), name.c_str(), d.mode, 0) != 0) {
+  // mknod honours the umask; set the exact mode on the same inode via its fd.
+  if (chmod(absl::StrCat("/proc/self/fd/", node.get()).c_str(), d.mode) != 0) {
     return ErrnoError(absl::StrCat(what, ": chmod"));
   }
   return absl::OkStatus();

@@ -216,6 +216,33 @@ absl::Status BindFd(int source_fd, int target_fd, bool recursive, uint64_t attr_
   return absl::OkStatus();
 }
 
+namespace {
+// security-bar.md S-03 (CVE-2019-16884): anything mounted on /proc must be procfs, and
+// nothing may be mounted inside it (LSM labels, sysctls and /proc/self/fd are used
+// through it) except the files lxcfs-style tools override, as runc allows.
+absl::Status CheckProcMount(const MountPlan& plan, const std::string& pointer) {
+  static const char* kAllowedInsideProc[] = {
+      "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
+      "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+      "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled",
+  };
+  const std::string& dest = plan.destination;
+  if (dest == "/proc") {
+    if (plan.type != "proc") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          pointer, ": ", Quote(dest), " cannot be mounted: it is not of type proc"));
+    }
+    return absl::OkStatus();
+  }
+  if (dest.rfind("/proc/", 0) != 0) return absl::OkStatus();
+  for (const char* allowed : kAllowedInsideProc) {
+    if (dest == allowed) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(pointer, ": ", Quote(dest), " cannot be mounted: it is inside /proc"));
+}
+}  // namespace
+
 absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
                                                   const std::string& bundle) {
   std::vector<MountPlan> plans;
@@ -247,6 +274,7 @@ absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
       }
       plan.source = m.source.value_or("");
     }
+    RETURN_IF_ERROR(CheckProcMount(plan, pointer));
     if (plan.type == "proc" || plan.type == "sysfs") plan.no_symlinks = true;
     if (plan.destination == "/dev") plan.no_symlinks = true;
     if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) plan.options.idmap = true;
