@@ -187,8 +187,13 @@ TEST_F(CliSmokeTest, UsageErrorIsLoggedAsJson) {
 
 TEST_F(CliSmokeTest, BadLogFormatFails) {
   TestRoot root;
-  CmdResult r = root.Husk({"--log-format", "xml", "state", "nosuch"});
+  // `list` on a fresh root succeeds, so only the bad --log-format can make it fail.
+  CmdResult ok = root.Husk({"--log-format", "json", "list"});
+  EXPECT_TRUE(ok.ok()) << ok;
+  CmdResult r = root.Husk({"--log-format", "xml", "list"});
   EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("invalid log-format \\\"xml\\\"")) << r;
+  EXPECT_EQ(r.out, "") << r;
 }
 
 }  // namespace

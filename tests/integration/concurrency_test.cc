@@ -109,7 +109,9 @@ TEST_F(ConcurrencyTest, TwoStartsAtOnce) {
     TempDir out("out");
     Bundle b;
     AddBindMount(b, out.Path(), "/tmp");
-    b.SetArgs({"/bin/sh", "-c", "echo ran >> /tmp/ran; exec sleep 1000"});
+    // Runs until /tmp/go exists; the markers are counted after it exited.
+    b.SetArgs({"/bin/sh", "-c",
+               "echo ran >> /tmp/ran; while [ ! -e /tmp/go ]; do sleep 0.05; done"});
     b.Write();
     ASSERT_EQ(CreateOk(root, b, b.Id()).exit_code, 0);
     CmdResult r[2];
@@ -122,9 +124,9 @@ TEST_F(ConcurrencyTest, TwoStartsAtOnce) {
     EXPECT_EQ(loser.exit_code, 1) << loser;
     EXPECT_THAT(loser.err, HasSubstr("cannot start an already running container")) << loser;
     EXPECT_EQ(root.Status(b.Id()), "running");
-    ASSERT_TRUE(WaitForFileLines(out.Path() + "/ran", 1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_EQ(LinesOf(ReadFile(out.Path() + "/ran")).size(), 1u);
+    WriteFile(out.Path() + "/go", "");
+    EXPECT_TRUE(WaitForStatus(root, b.Id(), "stopped"));
+    EXPECT_EQ(ReadFile(out.Path() + "/ran"), "ran\n");
     EXPECT_EQ(root.Husk({"delete", "--force", b.Id()}).exit_code, 0);
     EXPECT_TRUE(NoLeftovers(root, b.Id(), b));
   }

@@ -159,13 +159,28 @@ TEST_F(ConfigStdioTest, SocketActivationFds) {
   KillAndDelete(b, pid);
 }
 
+// LISTEN_FDS names fds of LISTEN_PID only: husk gets fd 3 open but LISTEN_PID is not
+// husk, so neither the variables nor fd 3 reach the container (its fds are checked from
+// the host, as in SocketActivationFds).
 TEST_F(ConfigStdioTest, ListenFdsForAnotherPidAreIgnored) {
   Bundle b;
+  TempDir dir("listen");
+  WriteFile(dir.Path() + "/sock-standin", "listen\n");
+  int fd = ::open((dir.Path() + "/sock-standin").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  b.SetArgs({"/bin/sh", "-c", "echo \"[$LISTEN_FDS][$LISTEN_PID]\"; exec sleep 30"});
   RunOptions opts;
   opts.env = {"LISTEN_FDS=1", "LISTEN_PID=1"};
-  CmdResult r = RunScript(root_, b, "echo \"[$LISTEN_FDS]\"; ls /proc/self/fd", opts);
+  opts.extra_fds = {{3, fd}};
+  Created c = CreateContainer(root_, b, {}, opts);
+  ::close(fd);
+  ASSERT_TRUE(c.ok()) << c.result;
+  CmdResult r = root_.Husk({"start", b.Id()});
   ASSERT_TRUE(r.ok()) << r;
-  EXPECT_EQ(SplitLines(r.out)[0], "[]") << r;
+  ASSERT_TRUE(WaitForComm(c.pid, "sleep"));
+  EXPECT_EQ(FdNames(c.pid), (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(ReadFile(c.out_path), "[][]\n");
+  KillAndDelete(b, c.pid);
 }
 
 TEST_F(ConfigStdioTest, ContainerIsSessionLeader) {

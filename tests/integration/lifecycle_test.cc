@@ -147,17 +147,20 @@ TEST_F(LifecycleTest, RunningRowAndStartRunsOnce) {
   TempDir out("out");
   Bundle b;
   AddBindMount(b, out.Path(), "/tmp");
+  // The process notes whether /tmp/started (made by the test after create) existed when
+  // it ran, and runs until /tmp/go exists; the markers are counted after it exited.
   b.SetArgs({"/bin/sh", "-c",
-             "trap 'echo usr1 >> /tmp/sig' USR1; echo ran >> /tmp/ran; "
-             "while :; do sleep 1 & wait $!; done"});
+             "trap 'echo usr1 >> /tmp/sig' USR1; "
+             "if [ -e /tmp/started ]; then echo ran >> /tmp/ran; else echo early >> /tmp/ran; fi; "
+             "while [ ! -e /tmp/go ]; do sleep 0.05; done"});
   b.Write();
   const std::string id = b.Id();
   const std::string ran = out.Path() + "/ran";
 
   ASSERT_EQ(CreateOk(root, b, id).exit_code, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(std::filesystem::exists(ran)) << "create ran process.args";
   ASSERT_EQ(root.Status(id), "created");
+  WriteFile(out.Path() + "/started", "");
 
   CmdResult start = root.Husk({"start", id});
   ASSERT_EQ(start.exit_code, 0) << start;
@@ -182,12 +185,9 @@ TEST_F(LifecycleTest, RunningRowAndStartRunsOnce) {
   EXPECT_TRUE(WaitForFileLines(out.Path() + "/sig", 1)) << "SIGUSR1 did not arrive";
   EXPECT_EQ(root.Status(id), "running");
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(LinesOf(ReadFile(ran)).size(), 1u) << "process.args ran more than once";
-
-  CmdResult kill_all = root.Husk({"kill", "--all", id, "KILL"});
-  EXPECT_EQ(kill_all.exit_code, 0) << kill_all;
+  WriteFile(out.Path() + "/go", "");
   EXPECT_TRUE(WaitForStatus(root, id, "stopped"));
+  EXPECT_EQ(ReadFile(ran), "ran\n") << "process.args ran other than once, after start";
   EXPECT_EQ(root.Husk({"delete", id}).exit_code, 0);
   EXPECT_TRUE(NoLeftovers(root, id, b));
 }

@@ -462,11 +462,22 @@ TestRoot::~TestRoot() {
       if (name != "." && name != "..") ids.push_back(name);
     }
     ::closedir(d);
+    bool kept = false;
     for (const auto& id : ids) {
       RunOptions opts;
       opts.timeout = std::chrono::seconds(20);
-      Husk({"delete", "--force", id}, opts);
+      CmdResult r = Husk({"delete", "--force", id}, opts);
+      if (r.ok()) continue;
+      // Its init may still run: leave the state dir (and so the root) for inspection
+      // rather than forgetting a live container.
+      struct stat st;
+      bool left = ::lstat((path_ + "/" + id).c_str(), &st) == 0;
+      kept = kept || left;
+      ADD_FAILURE() << "cleanup of container " << id << " failed"
+                    << (left ? "; its state dir is left in " + path_ : std::string()) << ": "
+                    << r;
     }
+    if (kept) return;
   }
   RemoveTree(path_);
 }

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -104,16 +105,45 @@ class JoinedChild {
   int status_ = 0;
 };
 
+// controller -> v1 (fstype "cgroup") mount points, in /proc/self/mountinfo order.
+std::map<std::string, std::vector<std::string>> V1MountsFromMountinfo() {
+  std::map<std::string, std::vector<std::string>> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream pre(line.substr(0, dash)), post(line.substr(dash + 3));
+    std::string id, parent, dev, root, mount_point, fstype, source, super;
+    if (!(pre >> id >> parent >> dev >> root >> mount_point)) continue;
+    if (!(post >> fstype >> source >> super) || fstype != "cgroup") continue;
+    std::istringstream opts(super);
+    for (std::string opt; std::getline(opts, opt, ',');) out[opt].push_back(mount_point);
+  }
+  return out;
+}
+
 class CgroupsV1Test : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
-    absl::StatusOr<Layout> layout = Detect();
-    if (!layout.ok()) GTEST_SKIP() << "no cgroups: " << layout.status();
-    if (layout->mode == Mode::kUnified) GTEST_SKIP() << "host is cgroup v2 only";
+    // Whether the host has the v1 controllers is read from mountinfo directly: Detect()
+    // is code under test, so its failing or disagreeing is a failure, never a skip.
+    std::map<std::string, std::vector<std::string>> v1 = V1MountsFromMountinfo();
     for (const char* c : {"memory", "cpu", "cpuset", "pids", "devices", "freezer"}) {
-      if (layout->Find(c) == nullptr) GTEST_SKIP() << "controller " << c << " not mounted";
+      if (v1[c].empty()) GTEST_SKIP() << "controller " << c << " has no v1 mount";
     }
+    absl::StatusOr<Layout> layout = Detect();
+    ASSERT_TRUE(layout.ok()) << "Detect() failed on a host with v1 mounts: " << layout.status();
+    ASSERT_NE(layout->mode, Mode::kUnified) << "Detect() says unified on a v1 host";
+    for (const char* c : {"memory", "cpu", "cpuset", "pids", "devices", "freezer"}) {
+      const Hierarchy* h = layout->Find(c);
+      ASSERT_NE(h, nullptr) << "Detect() lost controller " << c;
+      EXPECT_NE(std::find(v1[c].begin(), v1[c].end(), h->mount_point), v1[c].end())
+          << c << ": Detect() says " << h->mount_point << ", mountinfo has "
+          << ::testing::PrintToString(v1[c]);
+    }
+    if (HasFailure()) return;
     layout_ = *layout;
     static std::atomic<int> counter{0};
     path_ = "/husk-test/unit-" + std::to_string(getpid()) + "-" + std::to_string(counter++);

@@ -2,12 +2,15 @@
 // and the per-container lock serializing two processes. Runs without root.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -211,6 +214,37 @@ TEST_F(StoreTest, IdsAreSortedDirectoriesOnly) {
   EXPECT_EQ(*ids, (std::vector<std::string>{"Mid", "alpha", "mid-1", "zeta"}));
 }
 
+// True once /proc/locks shows `pid` waiting ("->") for an FLOCK on inode `ino`.
+bool WaitUntilBlockedOnFlock(pid_t pid, ino_t ino,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string pid_s = std::to_string(pid), ino_s = ":" + std::to_string(ino);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in("/proc/locks");
+    std::string line;
+    while (std::getline(in, line)) {
+      // "2: -> FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"
+      std::istringstream f(line);
+      std::string n, arrow, type, adv, mode, p, dev;
+      if (!(f >> n >> arrow >> type >> adv >> mode >> p >> dev)) continue;
+      if (arrow == "->" && type == "FLOCK" && p == pid_s && dev.size() >= ino_s.size() &&
+          dev.compare(dev.size() - ino_s.size(), ino_s.size(), ino_s) == 0) {
+        return true;
+      }
+    }
+    usleep(2000);
+  }
+  return false;
+}
+
+// True if fd becomes readable within timeout_ms.
+bool Readable(int fd, int timeout_ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, timeout_ms) == 1;
+}
+
+// A holder keeps the lock until told to release it; a second process waits on it
+// (seen in /proc/locks) and acquires it only after the release.
 TEST_F(StoreTest, LockSerializesProcesses) {
   absl::StatusOr<Store> store = Store::Open(root_);
   ASSERT_TRUE(store.ok());
@@ -219,30 +253,49 @@ TEST_F(StoreTest, LockSerializesProcesses) {
     ASSERT_TRUE(dir.ok());
     ASSERT_TRUE(dir->Save(SampleRecord()).ok());
   }
-  int ready[2];
+  struct stat st;
+  ASSERT_EQ(stat((root_ + "/c1").c_str(), &st), 0);
+  int ready[2], release[2], acquired[2];
   ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  ASSERT_EQ(pipe2(release, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(acquired, O_CLOEXEC), 0);
+  pid_t holder = fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
     absl::StatusOr<ContainerDir> dir = store->Lock("c1");
     if (!dir.ok()) _exit(1);
     char c = 'x';
     if (write(ready[1], &c, 1) != 1) _exit(2);
-    usleep(200 * 1000);
+    close(release[1]);
+    if (read(release[0], &c, 1) != 1) _exit(3);  // hold until the parent says so
     _exit(0);  // the lock goes with the process
   }
   close(ready[1]);
+  close(release[0]);
   char c;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   close(ready[0]);
-  auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<ContainerDir> dir = store->Lock("c1");
-  auto waited = std::chrono::steady_clock::now() - start;
-  ASSERT_TRUE(dir.ok()) << dir.status();
-  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  pid_t waiter = fork();
+  ASSERT_GE(waiter, 0);
+  if (waiter == 0) {
+    absl::StatusOr<ContainerDir> dir = store->Lock("c1");
+    if (!dir.ok()) _exit(1);
+    char a = 'a';
+    _exit(write(acquired[1], &a, 1) == 1 ? 0 : 2);
+  }
+  close(acquired[1]);
+  EXPECT_TRUE(WaitUntilBlockedOnFlock(waiter, st.st_ino)) << "waiter never blocked on the lock";
+  EXPECT_FALSE(Readable(acquired[0], 50)) << "waiter got the lock while it was held";
+  ASSERT_EQ(write(release[1], "r", 1), 1);
+  close(release[1]);
+  EXPECT_TRUE(Readable(acquired[0], 5000)) << "waiter never got the lock after release";
+  close(acquired[0]);
   int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(waitpid(holder, &status, 0), holder);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(waitpid(waiter, &status, 0), waiter);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(store->Lock("c1").ok());
 }
 
 TEST_F(StoreTest, WaiterAfterRemoveSeesDoesNotExist) {
@@ -251,6 +304,8 @@ TEST_F(StoreTest, WaiterAfterRemoveSeesDoesNotExist) {
   absl::StatusOr<ContainerDir> holder = store->Claim("c1");
   ASSERT_TRUE(holder.ok());
   ASSERT_TRUE(holder->Save(SampleRecord()).ok());
+  struct stat st;
+  ASSERT_EQ(fstat(holder->fd(), &st), 0);
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -261,11 +316,13 @@ TEST_F(StoreTest, WaiterAfterRemoveSeesDoesNotExist) {
     absl::StatusOr<ContainerDir> dir = store->Lock("c1");
     _exit(!dir.ok() && dir.status().code() == absl::StatusCode::kNotFound ? 0 : 1);
   }
-  usleep(100 * 1000);
+  // Remove only once the child really waits on the lock (not before it got there).
+  bool blocked = WaitUntilBlockedOnFlock(child, st.st_ino);
+  EXPECT_TRUE(blocked) << "child never blocked on the lock";
   ASSERT_TRUE(holder->Remove().ok());
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
