@@ -19,34 +19,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/support/spec_builders.h"
 #include "runtime/base/status.h"
 #include "runtime/kernel/cgroups/cgroups.h"
 
 namespace husk::kernel::cgroups {
 namespace {
 
-// Field-by-field builders (designated initializers would leave members unnamed).
-spec::DeviceCgroupRule Rule(bool allow, std::optional<std::string> type,
-                            std::optional<int64_t> major, std::optional<int64_t> minor,
-                            std::optional<std::string> access) {
-  spec::DeviceCgroupRule r;
-  r.allow = allow;
-  r.type = std::move(type);
-  r.major = major;
-  r.minor = minor;
-  r.access = std::move(access);
-  return r;
-}
-
-spec::Device Dev(std::string type, std::string path, std::optional<int64_t> major,
-                 std::optional<int64_t> minor) {
-  spec::Device d;
-  d.type = std::move(type);
-  d.path = std::move(path);
-  d.major = major;
-  d.minor = minor;
-  return d;
-}
+using ::husk::testing::Dev;
+using ::husk::testing::Rule;
 
 // gtest's fixtures have a member called Setup (a misspelling trap), hiding ours.
 using CgroupSetup = ::husk::kernel::cgroups::Setup;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/base/fs.h"
 #include "rapidjson/document.h"
 #include "runtime/base/log.h"
 #include "runtime/cli/dispatch.h"
@@ -21,16 +22,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ReadAll(const std::string& path) {
-  std::string out;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
+std::string ReadAll(const std::string& path) { return husk::ReadFile(path).value_or(""); }
 
 class CliMainTest : public ::testing::Test {
  protected:
