@@ -16,27 +16,17 @@
 #include "runtime/base/status.h"
 #include "runtime/base/syscalls.h"
 #include "runtime/base/unique_fd.h"
+#include "spec/names.h"
 
 namespace husk::kernel {
 
 absl::StatusOr<std::vector<RlimitPlan>> PlanRlimits(const std::vector<spec::Rlimit>& rlimits) {
-  static const struct { const char* name; int resource; } kNames[] = {
-      {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-      {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-      {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-      {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-      {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
-  };
+
   std::vector<RlimitPlan> plans;
   for (size_t i = 0; i < rlimits.size(); ++i) {
     const spec::Rlimit& r = rlimits[i];
-    int resource = -1;
-    for (const auto& n : kNames) {
-      if (r.type == n.name) resource = n.resource;
-    }
+    // spec::KnownRlimits() is indexed by the kernel's resource number.
+    int resource = spec::IndexOf(spec::KnownRlimits(), r.type);
     if (resource < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("process/rlimits/", i, "/type: unknown rlimit ", Quote(r.type)));
