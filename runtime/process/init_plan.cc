@@ -35,9 +35,7 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   plan.gid_mappings = lx.gid_mappings;
   plan.time_offsets = lx.time_offsets;
 
-  if (config.hostname && !config.hostname->empty() && !plan.ns.Has(NS::kUts)) {
-    return absl::InvalidArgumentError("hostname: setting the hostname requires a uts namespace");
-  }
+  // ValidateConfig already refused a hostname without any uts namespace.
   if (config.hostname && !plan.ns.Creates(NS::kUts) && !config.hostname->empty()) {
     return absl::InvalidArgumentError("hostname: cannot set the hostname of a joined uts namespace");
   }
