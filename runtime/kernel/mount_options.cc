@@ -98,13 +98,6 @@ void Apply(uint64_t set, uint64_t clr, uint64_t* attr_set, uint64_t* attr_clr) {
 
 }  // namespace
 
-bool MountOptions::has_value(const std::string& key) const {
-  for (const auto& [k, v] : data) {
-    if (k == key) return true;
-  }
-  return false;
-}
-
 absl::StatusOr<MountOptions> ParseMountOptions(const std::vector<std::string>& options) {
   MountOptions out;
   for (const std::string& option : options) {

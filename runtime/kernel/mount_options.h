@@ -24,7 +24,6 @@ struct MountOptions {
   bool idmap = false, idmap_recursive = false;
   std::vector<std::string> sb_flags;  // superblock flags for fsconfig: sync, dirsync ...
   std::vector<std::pair<std::string, std::string>> data;  // fs options: key[=value]
-  bool has_value(const std::string& key) const;
 };
 
 // Unknown options become filesystem data, as mount(8) does. "tmpcopyup" is refused.

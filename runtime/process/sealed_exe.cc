@@ -23,13 +23,6 @@ constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 #endif
 }  // namespace
 
-bool ExeIsSealed() {
-  UniqueFd exe(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-  if (!exe) return false;
-  int seals = fcntl(exe.get(), F_GET_SEALS);
-  return seals >= 0 && (seals & kSeals) == kSeals;
-}
-
 namespace {
 
 // A read-only overlayfs view of the directory holding husk, on a detached mount: no

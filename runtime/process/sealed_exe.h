@@ -16,9 +16,6 @@ namespace husk::process {
 // Returns OK when already protected; otherwise does not return on success (execs).
 absl::Status EnsureSealedExe(char** argv);
 
-// True when /proc/self/exe is a memfd with the write/grow/shrink/seal seals.
-bool ExeIsSealed();
-
 }  // namespace husk::process
 
 #endif  // HUSK_RUNTIME_PROCESS_SEALED_EXE_H_

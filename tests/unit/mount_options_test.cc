@@ -61,8 +61,6 @@ TEST(MountOptionsTest, UnknownOptionsBecomeFilesystemData) {
   EXPECT_EQ(o->data[1], std::make_pair(std::string("size"), std::string("65536k")));
   EXPECT_EQ(o->data[2], std::make_pair(std::string("newinstance"), std::string("")));
   EXPECT_EQ(o->sb_flags, std::vector<std::string>{"sync"});
-  EXPECT_TRUE(o->has_value("mode"));
-  EXPECT_FALSE(o->has_value("uid"));
 }
 
 TEST(MountOptionsTest, IdmapAndRefusedOptions) {
