@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 std::string ReadSpecFile(const std::string& rel) {
-  std::ifstream in(std::string(HUSK_SPEC_DIR) + "/" + rel);
+  std::ifstream in(std::string(HUSK_SPEC_TESTDATA) + "/" + rel);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -49,7 +49,7 @@ std::string ErrorOf(const std::string& json) {
 TEST(SpecParseTest, GoodSchemaExamplesParse) {
   for (const char* name : {"minimal.json", "minimal-for-start.json", "spec-example.json",
                            "linux-netdevice.json", "linux-rdma.json"}) {
-    std::string json = ReadSpecFile(std::string("schema/test/config/good/") + name);
+    std::string json = ReadSpecFile(std::string("config/good/") + name);
     ASSERT_FALSE(json.empty()) << name;
     absl::StatusOr<Config> config = ParseConfig(json);
     EXPECT_TRUE(config.ok()) << name << ": " << config.status();
@@ -57,18 +57,18 @@ TEST(SpecParseTest, GoodSchemaExamplesParse) {
 }
 
 TEST(SpecParseTest, BadSchemaExamplesFailAtParseWithPointer) {
-  EXPECT_THAT(ErrorOf(ReadSpecFile("schema/test/config/bad/invalid-json.json")),
+  EXPECT_THAT(ErrorOf(ReadSpecFile("config/bad/invalid-json.json")),
               StartsWith("config.json: invalid JSON at offset 1: "));
-  EXPECT_EQ(ErrorOf(ReadSpecFile("schema/test/config/bad/linux-netdevice.json")),
+  EXPECT_EQ(ErrorOf(ReadSpecFile("config/bad/linux-netdevice.json")),
             "linux/netDevices/eth0/name: expected a string");
-  EXPECT_EQ(ErrorOf(ReadSpecFile("schema/test/config/bad/linux-rdma.json")),
+  EXPECT_EQ(ErrorOf(ReadSpecFile("config/bad/linux-rdma.json")),
             "linux/resources/rdma/mlx5_1/hcaHandles: expected an integer");
   // linux-hugepage.json is well-typed; spec_validate_test checks it fails validation.
-  EXPECT_EQ(ErrorOf(ReadSpecFile("schema/test/config/bad/linux-hugepage.json")), "OK");
+  EXPECT_EQ(ErrorOf(ReadSpecFile("config/bad/linux-hugepage.json")), "OK");
 }
 
 TEST(SpecParseTest, SpecExampleFieldsLandInTheModel) {
-  absl::StatusOr<Config> c = ParseConfig(ReadSpecFile("schema/test/config/good/spec-example.json"));
+  absl::StatusOr<Config> c = ParseConfig(ReadSpecFile("config/good/spec-example.json"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->oci_version, "0.5.0-dev");
   ASSERT_TRUE(c->root.has_value());
@@ -486,7 +486,7 @@ TEST(SpecParseTest, LoadConfig) {
   std::string path = std::string(dir) + "/config.json";
   {
     std::ofstream out(path);
-    out << ReadSpecFile("schema/test/config/good/minimal-for-start.json");
+    out << ReadSpecFile("config/good/minimal-for-start.json");
   }
   absl::StatusOr<Config> c = LoadConfig(path);
   ASSERT_TRUE(c.ok()) << c.status();

@@ -13,7 +13,7 @@ namespace husk::spec {
 namespace {
 
 std::string ReadSpecFile(const std::string& rel) {
-  std::ifstream in(std::string(HUSK_SPEC_DIR) + "/" + rel);
+  std::ifstream in(std::string(HUSK_SPEC_TESTDATA) + "/" + rel);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -54,11 +54,11 @@ void ExpectAll(const std::vector<Case>& cases) {
 TEST(SpecValidateTest, GoodSchemaExamplesValidate) {
   for (const char* name :
        {"minimal.json", "minimal-for-start.json", "linux-netdevice.json", "linux-rdma.json"}) {
-    EXPECT_EQ(Check(ReadSpecFile(std::string("schema/test/config/good/") + name)), "OK") << name;
+    EXPECT_EQ(Check(ReadSpecFile(std::string("config/good/") + name)), "OK") << name;
   }
   // spec-example.json predates 1.0 ("0.5.0-dev"), which husk refuses by design; with the
   // version updated everything else in it must pass.
-  std::string example = ReadSpecFile("schema/test/config/good/spec-example.json");
+  std::string example = ReadSpecFile("config/good/spec-example.json");
   EXPECT_EQ(Check(example), "ociVersion: unsupported version \"0.5.0-dev\" (husk implements 1.x)");
   size_t at = example.find("0.5.0-dev");
   ASSERT_NE(at, std::string::npos);
@@ -67,13 +67,13 @@ TEST(SpecValidateTest, GoodSchemaExamplesValidate) {
 }
 
 TEST(SpecValidateTest, BadSchemaExamplesFail) {
-  EXPECT_EQ(Check(ReadSpecFile("schema/test/config/bad/linux-hugepage.json")),
+  EXPECT_EQ(Check(ReadSpecFile("config/bad/linux-hugepage.json")),
             "linux/resources/hugepageLimits/0/pageSize: invalid page size \"64kB\"");
-  EXPECT_EQ(Check(ReadSpecFile("schema/test/config/bad/linux-netdevice.json")),
+  EXPECT_EQ(Check(ReadSpecFile("config/bad/linux-netdevice.json")),
             "parse: linux/netDevices/eth0/name: expected a string");
-  EXPECT_EQ(Check(ReadSpecFile("schema/test/config/bad/linux-rdma.json")),
+  EXPECT_EQ(Check(ReadSpecFile("config/bad/linux-rdma.json")),
             "parse: linux/resources/rdma/mlx5_1/hcaHandles: expected an integer");
-  EXPECT_THAT(Check(ReadSpecFile("schema/test/config/bad/invalid-json.json")),
+  EXPECT_THAT(Check(ReadSpecFile("config/bad/invalid-json.json")),
               ::testing::StartsWith("parse: config.json: invalid JSON"));
 }
 
