@@ -146,6 +146,11 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   for (const std::string& w : warnings) log::Warning(w);
   plan->no_pivot = options.no_pivot;
   plan->no_new_keyring = options.no_new_keyring;
+  if (config.linux_config && config.linux_config->seccomp) {
+    auto seccomp = PlanContainerSeccomp(store, created.dir, *config.linux_config->seccomp);
+    if (!seccomp.ok()) return undo(seccomp.status());
+    plan->seccomp = *std::move(seccomp);
+  }
 
   auto layout = kernel::cgroups::Detect();
   if (!layout.ok()) return undo(layout.status());
@@ -178,6 +183,16 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
       return absl::OkStatus();
     }
     return kernel::SendConsoleFd(options.console_socket, master.get());
+  };
+  launch.on_seccomp_listener = [&](UniqueFd notify_fd, pid_t init) -> absl::Status {
+    spec::StateDoc state;
+    state.oci_version = config.oci_version;
+    state.id = options.id;
+    state.status = "creating";  // runc's status here too
+    state.pid = init;
+    state.bundle = bundle;
+    state.annotations = config.annotations;
+    return SendToSeccompAgent(plan->seccomp, state, notify_fd.get());
   };
   auto pid = process::Launch(*plan, launch);
   if (!pid.ok()) return undo(pid.status());

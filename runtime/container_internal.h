@@ -11,8 +11,11 @@
 #include "absl/status/statusor.h"
 #include "runtime/base/unique_fd.h"
 #include "runtime/container.h"
+#include "runtime/kernel/seccomp.h"
 #include "runtime/state/status.h"
 #include "runtime/state/store.h"
+#include "spec/config.h"
+#include "spec/state.h"
 
 namespace husk::internal {
 
@@ -42,6 +45,17 @@ absl::StatusOr<UniqueFd> OpenInit(const state::Record& record);
 absl::Status Destroy(Loaded& loaded);
 
 std::string SocketPath(const state::ContainerDir& dir);
+
+// The container's seccomp plan with its program: from the cache under the store's root
+// when an earlier create compiled the same profile, else compiled (and cached). The
+// program is also saved in `dir` for exec. (container_seccomp.cc)
+absl::StatusOr<kernel::SeccompPlan> PlanContainerSeccomp(const state::Store& store,
+                                                         const state::ContainerDir& dir,
+                                                         const spec::Seccomp& profile);
+// Connects to plan.listener_path and sends the container process state for `state`
+// with the notify fd, as config-linux.md describes.
+absl::Status SendToSeccompAgent(const kernel::SeccompPlan& plan, const spec::StateDoc& state,
+                                int notify_fd);
 
 }  // namespace husk::internal
 

@@ -34,7 +34,7 @@ void Enabled(Writer& w, const char* key, bool enabled) {
 
 }  // namespace
 
-std::string FeaturesJson() {
+std::string FeaturesJson(const SeccompFeatures& seccomp) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.SetIndent(' ', 2);
@@ -76,7 +76,21 @@ std::string FeaturesJson() {
   w.Key("rdma");
   w.Bool(IsImplemented("linux/resources/rdma"));
   w.EndObject();
-  Enabled(w, "seccomp", IsImplemented("linux/seccomp"));
+  w.Key("seccomp");
+  w.StartObject();
+  w.Key("enabled");
+  w.Bool(IsImplemented("linux/seccomp"));
+  w.Key("actions");
+  Strings(w, seccomp.actions);
+  w.Key("operators");
+  Strings(w, seccomp.operators);
+  w.Key("archs");
+  Strings(w, seccomp.archs);
+  w.Key("knownFlags");
+  Strings(w, seccomp.known_flags);
+  w.Key("supportedFlags");
+  Strings(w, seccomp.supported_flags);
+  w.EndObject();
   Enabled(w, "apparmor", IsImplemented("process/apparmorProfile"));
   Enabled(w, "selinux", IsImplemented("process/selinuxLabel"));
   Enabled(w, "intelRdt", IsImplemented("linux/intelRdt"));

@@ -12,8 +12,10 @@ void String(Writer& w, const std::string& s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// `runtime_spec`: only the fields of runtime.md's state (no rootfs, created, owner),
+// as hooks and seccomp agents receive it.
 template <typename Writer>
-void WriteState(Writer& w, const StateDoc& s) {
+void WriteState(Writer& w, const StateDoc& s, bool runtime_spec = false) {
   w.StartObject();
   w.Key("ociVersion");
   String(w, s.oci_version);
@@ -25,12 +27,14 @@ void WriteState(Writer& w, const StateDoc& s) {
   String(w, s.status);
   w.Key("bundle");
   String(w, s.bundle);
-  w.Key("rootfs");
-  String(w, s.rootfs);
-  w.Key("created");
-  String(w, s.created);
-  w.Key("owner");
-  String(w, s.owner);
+  if (!runtime_spec) {
+    w.Key("rootfs");
+    String(w, s.rootfs);
+    w.Key("created");
+    String(w, s.created);
+    w.Key("owner");
+    String(w, s.owner);
+  }
   if (!s.annotations.empty()) {
     w.Key("annotations");
     w.StartObject();
@@ -60,6 +64,28 @@ std::string SerializeStateList(const std::vector<StateDoc>& states) {
   writer.StartArray();
   for (const StateDoc& state : states) WriteState(writer, state);
   writer.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string SerializeContainerProcessState(const ContainerProcessState& s) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("ociVersion");
+  String(w, s.oci_version);
+  w.Key("fds");
+  w.StartArray();
+  for (const std::string& name : s.fds) String(w, name);
+  w.EndArray();
+  w.Key("pid");
+  w.Int(s.pid);
+  if (!s.metadata.empty()) {
+    w.Key("metadata");
+    String(w, s.metadata);
+  }
+  w.Key("state");
+  WriteState(w, s.state, true);
+  w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 

@@ -30,6 +30,18 @@ std::string SerializeState(const StateDoc& state);
 // are none (runc prints a nil Go slice). No trailing newline.
 std::string SerializeStateList(const std::vector<StateDoc>& states);
 
+// What a seccomp agent receives with the notify fd (config-linux.md "The Container
+// Process State"): compact JSON whose `state` has only runtime.md's state fields
+// (ociVersion, id, status, pid, bundle, annotations). `fds` names the SCM_RIGHTS fds.
+struct ContainerProcessState {
+  std::string oci_version;
+  std::vector<std::string> fds;
+  int pid = 0;
+  std::string metadata;  // omitted when empty
+  StateDoc state;
+};
+std::string SerializeContainerProcessState(const ContainerProcessState& state);
+
 }  // namespace husk::spec
 
 #endif  // HUSK_SPEC_STATE_H_

@@ -44,8 +44,6 @@ const Rule<Config> kConfigRules[] = {
      [](const Config& c) { return c.hooks && !c.hooks->poststart.empty(); }},
     {"hooks/poststop", Verdict::kNotYet,
      [](const Config& c) { return c.hooks && !c.hooks->poststop.empty(); }},
-    {"linux/seccomp", Verdict::kNotYet,
-     [](const Config& c) { return c.linux_config && c.linux_config->seccomp.has_value(); }},
     {"linux/mountLabel", Verdict::kNotYet,
      [](const Config& c) { return c.linux_config && Set(c.linux_config->mount_label); }},
     {"linux/personality", Verdict::kNotYet,

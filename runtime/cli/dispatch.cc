@@ -14,6 +14,7 @@
 #include "runtime/base/status.h"
 #include "runtime/base/unique_fd.h"
 #include "runtime/container.h"
+#include "runtime/kernel/seccomp.h"
 #include "spec/default_config.h"
 #include "spec/features.h"
 
@@ -107,7 +108,7 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
       return Done(WriteSpecFile(inv.spec_bundle,
                                 spec::DefaultConfigJson(inv.spec_rootless, geteuid(), getegid())));
     case Command::kFeatures: {
-      std::string json = spec::FeaturesJson();
+      std::string json = spec::FeaturesJson(kernel::GetSeccompFeatures());
       if (!absl::EndsWith(json, "\n")) json.push_back('\n');
       return Done(Print(json));
     }

@@ -56,17 +56,8 @@ absl::Status AttachPty(int slave_fd) {
 
 absl::Status SendConsoleFd(const std::string& socket_path, int master_fd) {
   std::string where = absl::StrCat("send console to ", Quote(socket_path));
-  UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd sock(ConnectUnixStream(socket_path.c_str()));
   if (!sock) return ErrnoError(where);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": path too long"));
-  }
-  memcpy(addr.sun_path, socket_path.data(), socket_path.size());
-  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return ErrnoError(where);
-  }
   // runc's payload: the master's name, 9 bytes, no NUL. One control message, one fd.
   char payload[] = "/dev/ptmx";
   struct iovec iov = {payload, sizeof(payload) - 1};

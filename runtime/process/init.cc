@@ -24,6 +24,7 @@
 #include "runtime/base/syscalls.h"
 #include "runtime/kernel/cgroups/cgroups.h"
 #include "runtime/kernel/rootfs.h"
+#include "runtime/kernel/seccomp.h"
 #include "runtime/kernel/terminal.h"
 #include "runtime/kernel/user.h"
 
@@ -143,6 +144,17 @@ absl::Status PassFds(const InitPlan& plan) {
   return absl::OkStatus();
 }
 
+// Loads the filter; with SCMP_ACT_NOTIFY, hands the notify fd to `create` (which passes it
+// to the agent) and waits until that is done, so no notified syscall waits for an agent
+// that has no fd. sendmsg is the one syscall a profile may not notify (PlanSeccomp).
+absl::Status LoadSeccomp(const InitPlan& plan, const SyncChannel& channel) {
+  ASSIGN_OR_RETURN(int notify_fd, kernel::InstallSeccomp(plan.seccomp));
+  if (notify_fd < 0) return absl::OkStatus();
+  UniqueFd fd(notify_fd);
+  RETURN_IF_ERROR(channel.Send(MsgType::kSeccompListener, 0, {}, 0, fd.get()));
+  return channel.Expect(MsgType::kSeccompDone).status();
+}
+
 // Blocks until `start` connects to exec.sock, then acknowledges so `start` can return.
 absl::Status WaitForStart(int listen_fd) {
   int conn;
@@ -189,6 +201,10 @@ absl::Status WaitForStart(int listen_fd) {
   if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     Die(channel, ErrnoError("set no_new_privs"));
   }
+  const bool seccomp_early = plan.seccomp.Enabled() && !plan.no_new_privileges;
+  const bool seccomp_before_ready =
+      plan.seccomp.Enabled() && plan.no_new_privileges && plan.seccomp.listener;
+  if (seccomp_early) CHILD_CHECK(channel, LoadSeccomp(plan, channel));
   CHILD_CHECK(channel, SwitchUser(plan));
   if (plan.umask) umask(*plan.umask);
   if (chdir(plan.cwd.c_str()) != 0) {
@@ -213,6 +229,7 @@ absl::Status WaitForStart(int listen_fd) {
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
+  if (seccomp_before_ready) CHILD_CHECK(channel, LoadSeccomp(plan, channel));
   CHILD_CHECK(channel, channel.Send(MsgType::kReady));
   channel.Close();
   CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
@@ -232,6 +249,11 @@ absl::Status WaitForStart(int listen_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  // With no_new_privileges and no listener, the filter goes in last: execve is the only
+  // syscall of husk's it sees.
+  if (plan.seccomp.Enabled() && !seccomp_early && !seccomp_before_ready) {
+    CHILD_CHECK(channel, kernel::InstallSeccomp(plan.seccomp).status());
+  }
   execve(path->c_str(), argv.data(), envp.data());
   Die(channel, ErrnoError(absl::StrCat("exec ", Quote(*path))));
 }

@@ -17,6 +17,7 @@
 #include "runtime/kernel/mounts.h"
 #include "runtime/kernel/namespaces.h"
 #include "runtime/kernel/process_attrs.h"
+#include "runtime/kernel/seccomp.h"
 #include "spec/config.h"
 
 namespace husk::process {
@@ -57,6 +58,11 @@ struct InitPlan {
   std::vector<kernel::RlimitPlan> rlimits;
   kernel::CapPlan caps;
   bool no_new_privileges = false;
+  // Compiled by the caller of BuildInitPlan (it owns the program cache). Loaded before
+  // the capability drop without no_new_privileges (it needs CAP_SYS_ADMIN then), else as
+  // late as possible: right before execve, or before kReady when the notify fd must still
+  // reach `create`.
+  kernel::SeccompPlan seccomp;
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> additional_gids;

@@ -34,57 +34,95 @@ void Reap(pid_t stage, pid_t init) {
   }
 }
 
-absl::Status Serve(const InitPlan& plan, const LaunchOptions& options, const SyncChannel& channel,
-                   pid_t* stage_ptr, pid_t* init) {
-  const pid_t stage = *stage_ptr;
-  while (true) {
-    auto message = channel.Receive();
-    if (!message.ok()) {
-      if (message.status().code() != absl::StatusCode::kNotFound) return message.status();
-      // EOF: the child died without reporting. Say how.
-      int status = 0;
-      pid_t dead = *init > 0 ? *init : *stage_ptr;
-      if (dead > 0 && waitpid(dead, &status, 0) == dead) {
-        if (dead == *init) *init = -1;
-        if (dead == *stage_ptr) *stage_ptr = -1;
-        return absl::InternalError(absl::StrCat("container init exited unexpectedly (",
-                                                DescribeWaitStatus(status), ")"));
+class Server {
+ public:
+  Server(const InitPlan& plan, const LaunchOptions& options, const SyncChannel& channel,
+         pid_t* stage, pid_t* init)
+      : plan_(plan), options_(options), channel_(channel), stage_(stage), init_(init) {}
+
+  // Serves the child's requests until the init reports ready.
+  absl::Status Run() {
+    while (true) {
+      ASSIGN_OR_RETURN(Message message, Receive());
+      switch (message.type) {
+        case MsgType::kError: return ErrorFromMessage(message);
+        case MsgType::kIdMapRequest:
+          RETURN_IF_ERROR(kernel::WriteIdMappings(*stage_, plan_.uid_mappings, plan_.gid_mappings));
+          RETURN_IF_ERROR(channel_.Send(MsgType::kIdMapDone));
+          break;
+        case MsgType::kTimeRequest:
+          RETURN_IF_ERROR(kernel::WriteTimeOffsets(*stage_, plan_.time_offsets));
+          RETURN_IF_ERROR(channel_.Send(MsgType::kTimeDone));
+          break;
+        case MsgType::kInitPid: SetInitPid(message); break;
+        case MsgType::kConsole:
+          if (!message.fd) return absl::InternalError("console message without a pty fd");
+          if (!options_.on_console) return absl::InternalError("unexpected console fd");
+          RETURN_IF_ERROR(options_.on_console(std::move(message.fd)));
+          break;
+        case MsgType::kSeccompListener:
+          if (!message.fd) return absl::InternalError("seccomp listener message without an fd");
+          if (!options_.on_seccomp_listener) return absl::InternalError("unexpected seccomp fd");
+          RETURN_IF_ERROR(AwaitInitPid());
+          RETURN_IF_ERROR(options_.on_seccomp_listener(std::move(message.fd), *init_));
+          RETURN_IF_ERROR(channel_.Send(MsgType::kSeccompDone));
+          break;
+        case MsgType::kReady: return AwaitInitPid();
+        default:
+          return absl::DataLossError(absl::StrCat("unexpected message ",
+                                                  static_cast<int>(message.type), " from init"));
       }
-      return absl::InternalError("container init exited unexpectedly");
-    }
-    switch (message->type) {
-      case MsgType::kError: return ErrorFromMessage(*message);
-      case MsgType::kIdMapRequest:
-        RETURN_IF_ERROR(kernel::WriteIdMappings(stage, plan.uid_mappings, plan.gid_mappings));
-        RETURN_IF_ERROR(channel.Send(MsgType::kIdMapDone));
-        break;
-      case MsgType::kTimeRequest:
-        RETURN_IF_ERROR(kernel::WriteTimeOffsets(stage, plan.time_offsets));
-        RETURN_IF_ERROR(channel.Send(MsgType::kTimeDone));
-        break;
-      case MsgType::kInitPid: {
-        *init = static_cast<pid_t>(message->value);
-        int status = 0;
-        // The stage process exits right after this message.
-        if (*init != stage) {
-          while (waitpid(stage, &status, 0) < 0 && errno == EINTR) {
-          }
-          *stage_ptr = -1;
-        }
-        break;
-      }
-      case MsgType::kConsole:
-        if (!message->fd) return absl::InternalError("console message without a pty fd");
-        if (!options.on_console) return absl::InternalError("unexpected console fd");
-        RETURN_IF_ERROR(options.on_console(std::move(message->fd)));
-        break;
-      case MsgType::kReady: return absl::OkStatus();
-      default:
-        return absl::DataLossError(absl::StrCat("unexpected message ",
-                                                static_cast<int>(message->type), " from init"));
     }
   }
-}
+
+ private:
+  absl::StatusOr<Message> Receive() {
+    auto message = channel_.Receive();
+    if (message.ok() || message.status().code() != absl::StatusCode::kNotFound) return message;
+    // EOF: the child died without reporting. Say how.
+    int status = 0;
+    pid_t dead = *init_ > 0 ? *init_ : *stage_;
+    if (dead > 0 && waitpid(dead, &status, 0) == dead) {
+      if (dead == *init_) *init_ = -1;
+      if (dead == *stage_) *stage_ = -1;
+      return absl::InternalError(absl::StrCat("container init exited unexpectedly (",
+                                              DescribeWaitStatus(status), ")"));
+    }
+    return absl::InternalError("container init exited unexpectedly");
+  }
+
+  void SetInitPid(const Message& message) {
+    *init_ = static_cast<pid_t>(message.value);
+    // The stage process exits right after this message.
+    if (*init_ != *stage_) {
+      while (waitpid(*stage_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      *stage_ = -1;
+    }
+  }
+
+  // In two stages the init runs while the stage is still to send kInitPid, so the init's
+  // own messages may come first. The stage sends nothing else: wait for it here.
+  absl::Status AwaitInitPid() {
+    while (*init_ < 0) {
+      ASSIGN_OR_RETURN(Message message, Receive());
+      if (message.type == MsgType::kError) return ErrorFromMessage(message);
+      if (message.type != MsgType::kInitPid) {
+        return absl::DataLossError(absl::StrCat("unexpected message ",
+                                                static_cast<int>(message.type),
+                                                " while waiting for the init's pid"));
+      }
+      SetInitPid(message);
+    }
+    return absl::OkStatus();
+  }
+
+  const InitPlan& plan_;
+  const LaunchOptions& options_;
+  const SyncChannel& channel_;
+  pid_t* stage_;
+  pid_t* init_;
+};
 
 }  // namespace
 
@@ -100,7 +138,7 @@ absl::StatusOr<pid_t> Launch(const InitPlan& plan, const LaunchOptions& options)
   }
   child_end.Close();
   pid_t init = plan.two_stage ? -1 : stage;
-  absl::Status status = Serve(plan, options, parent_end, &stage, &init);
+  absl::Status status = Server(plan, options, parent_end, &stage, &init).Run();
   if (!status.ok()) {
     Reap(stage, init);
     return status;

@@ -18,6 +18,9 @@ namespace husk::process {
 struct LaunchOptions {
   // Receives the pty master when process.terminal is set.
   std::function<absl::Status(UniqueFd master)> on_console;
+  // Receives the seccomp notify fd (SCMP_ACT_NOTIFY) with the init's host pid; the init
+  // waits until this returns, and a failure fails the launch.
+  std::function<absl::Status(UniqueFd notify_fd, pid_t init)> on_seccomp_listener;
 };
 
 absl::StatusOr<pid_t> Launch(const InitPlan& plan, const LaunchOptions& options);

@@ -69,7 +69,7 @@ absl::StatusOr<Message> SyncChannel::Receive() const {
   memcpy(&h, buf, sizeof(h));
   if (h.text_len > kMaxText || sizeof(h) + h.text_len != static_cast<size_t>(n) ||
       h.type < static_cast<uint32_t>(MsgType::kError) ||
-      h.type > static_cast<uint32_t>(MsgType::kReady)) {
+      h.type > static_cast<uint32_t>(MsgType::kLast)) {
     return absl::DataLossError("malformed message on sync channel");
   }
   out.type = static_cast<MsgType>(h.type);

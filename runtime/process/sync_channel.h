@@ -17,6 +17,9 @@
 //        ◀──────────────────── kInitPid   (S, value = host pid of I; S exits)
 //                                         I: mounts, devices, pivot_root, console...
 //        ◀──────────── kConsole + fd      (terminal: the pty master)
+//        ◀─── kSeccompListener + fd       (SCMP_ACT_NOTIFY: the notify fd, right after
+//   send it + the state to the agent       the filter is loaded; I waits until the
+//        kSeccompDone ────────────────▶    agent has it)
 //        ◀────────────────────── kReady   I waits on exec.sock for `start`
 //   any step may instead send kError (errno + text) and _exit(1).
 #ifndef HUSK_RUNTIME_PROCESS_SYNC_CHANNEL_H_
@@ -40,6 +43,9 @@ enum class MsgType : uint32_t {
   kInitPid,
   kConsole,
   kReady,
+  kSeccompListener,
+  kSeccompDone,
+  kLast = kSeccompDone,
 };
 
 struct Message {

@@ -350,7 +350,8 @@ absl::StatusOr<std::vector<std::string>> Store::Ids() const {
   errno = 0;
   while (struct dirent* entry = readdir(dir)) {
     absl::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
+    // "@..." is husk's own (bpf_cache.h): '@' is not allowed in container IDs.
+    if (name == "." || name == ".." || name[0] == '@') continue;
     bool is_dir = entry->d_type == DT_DIR;
     if (entry->d_type == DT_UNKNOWN) {
       struct stat st;

@@ -70,7 +70,7 @@ class Store {
   // A directory without state.json (a create in progress or one that died half-way)
   // also counts as not existing for Load().
   absl::StatusOr<ContainerDir> Lock(const std::string& id) const;
-  // IDs of every directory under root (sorted), for list.
+  // IDs of every directory under root (sorted) but husk's own "@..." ones, for list.
   absl::StatusOr<std::vector<std::string>> Ids() const;
 
  private:

@@ -164,9 +164,9 @@ TEST_F(ErrorsTest, MissingCwd) {
 
 TEST_F(ErrorsTest, UnsupportedFieldNamesItsPointer) {
   Bundle b;
-  b.SetJson("/linux/seccomp", R"({"defaultAction": "SCMP_ACT_ALLOW"})");
+  b.SetJson("/linux/personality", R"({"domain": "LINUX"})");
   b.Write();
-  EXPECT_THAT(FailCreate(b), HasSubstr("linux/seccomp"));
+  EXPECT_THAT(FailCreate(b), HasSubstr("linux/personality: not supported yet"));
 }
 
 TEST_F(ErrorsTest, TerminalWithoutConsoleSocket) {

@@ -20,7 +20,13 @@ std::vector<std::string> StringArray(const rapidjson::Value& v) {
 }
 
 TEST(SpecFeaturesTest, FeaturesJsonHasTheExpectedShape) {
-  std::string json = FeaturesJson();
+  SeccompFeatures seccomp;
+  seccomp.actions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO"};
+  seccomp.operators = {"SCMP_CMP_EQ"};
+  seccomp.archs = {"SCMP_ARCH_X86_64"};
+  seccomp.known_flags = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_TSYNC"};
+  seccomp.supported_flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  std::string json = FeaturesJson(seccomp);
   rapidjson::Document doc;
   doc.Parse(json.c_str());
   ASSERT_FALSE(doc.HasParseError()) << json;
@@ -49,7 +55,15 @@ TEST(SpecFeaturesTest, FeaturesJsonHasTheExpectedShape) {
   EXPECT_FALSE(l["cgroup"]["systemd"].GetBool());
   EXPECT_FALSE(l["cgroup"]["systemdUser"].GetBool());
   EXPECT_FALSE(l["cgroup"]["rdma"].GetBool());
-  for (const char* off : {"seccomp", "apparmor", "selinux", "intelRdt", "netDevices"}) {
+  // features-linux.md "Seccomp": the lists come from the caller as given.
+  const rapidjson::Value& sc = l["seccomp"];
+  EXPECT_TRUE(sc["enabled"].GetBool());
+  EXPECT_EQ(StringArray(sc["actions"]), seccomp.actions);
+  EXPECT_EQ(StringArray(sc["operators"]), seccomp.operators);
+  EXPECT_EQ(StringArray(sc["archs"]), seccomp.archs);
+  EXPECT_EQ(StringArray(sc["knownFlags"]), seccomp.known_flags);
+  EXPECT_EQ(StringArray(sc["supportedFlags"]), seccomp.supported_flags);
+  for (const char* off : {"apparmor", "selinux", "intelRdt", "netDevices"}) {
     EXPECT_FALSE(l[off]["enabled"].GetBool()) << off;
   }
   EXPECT_TRUE(l["mountExtensions"]["idmap"]["enabled"].GetBool());

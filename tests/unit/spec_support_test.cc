@@ -64,8 +64,6 @@ TEST(SpecSupportTest, RefusedFieldsNameThePointer) {
        "process/user/username: not supported on Linux"},
       {WithProcess(R"("commandLine": "cmd.exe /c dir")"),
        "process/commandLine: not supported on Linux"},
-      {Doc(R"("linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}})"),
-       "linux/seccomp: not supported yet"},
       {Doc(R"("linux": {"mountLabel": "system_u:object_r:x:s0"})"),
        "linux/mountLabel: not supported yet"},
       {Doc(R"("linux": {"personality": {"domain": "LINUX"}})"),
@@ -155,13 +153,13 @@ TEST(SpecSupportTest, StandaloneProcessAndResources) {
 
 TEST(SpecSupportTest, IsImplementedAgreesWithTheTable) {
   for (const char* refused :
-       {"hooks/prestart", "hooks/poststop", "linux/seccomp", "process/apparmorProfile",
+       {"hooks/prestart", "hooks/poststop", "process/apparmorProfile",
         "process/selinuxLabel", "linux/intelRdt", "linux/netDevices", "linux/resources/rdma",
         "linux/resources/memory/kernel", "windows"}) {
     EXPECT_FALSE(IsImplemented(refused)) << refused;
   }
   for (const char* implemented :
-       {"process/capabilities", "linux/namespaces", "mounts", "linux/resources/pids",
+       {"process/capabilities", "linux/namespaces", "mounts", "linux/seccomp", "linux/resources/pids",
         "linux/resources/memory/limit", "process", "linux/resources"}) {
     EXPECT_TRUE(IsImplemented(implemented)) << implemented;
   }
