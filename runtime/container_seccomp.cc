@@ -39,6 +39,7 @@ absl::StatusOr<kernel::SeccompPlan> PlanContainerSeccomp(const state::Store& sto
                                                          const state::ContainerDir& dir,
                                                          const spec::Seccomp& profile) {
   ASSIGN_OR_RETURN(kernel::SeccompPlan plan, kernel::PlanSeccomp(profile));
+  log::Debug(absl::StrCat("seccomp filter flags: ", plan.flags));
   std::string key = kernel::SeccompProgramKey(profile);
   // The cache is an optimisation: when it cannot be used the filter is compiled anyway.
   auto cache = state::BpfCache::Open(store);

@@ -13,6 +13,10 @@
 //   --write=P    try to create and remove the file P (for read-only root checks).
 //   --sysctl=S   read /proc/sys/<S with dots as slashes>.
 //   --exit=N     exit with status N after printing.
+//   --syscall=NR[,ARG...]  make raw syscall NR (args decimal or 0x hex) before anything
+//                else and report {"nr","ret","errno"} under "syscalls" (up to 16).
+//   --syscalls-only  report only argv and syscalls (for seccomp profiles that would
+//                refuse the rest of the probe's work).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -505,9 +509,62 @@ void EmitWrite(Json& j, const std::string& path) {
   j.Str("ok");
 }
 
+// --syscall=NR[,ARG...]: a raw syscall made before anything else, for seccomp cases.
+struct SyscallProbe {
+  long nr = 0;
+  long args[6] = {};
+  long ret = 0;
+  int err = 0;
+};
+
+bool ParseSyscall(const char* spec, SyscallProbe* out) {
+  char* end = nullptr;
+  out->nr = std::strtol(spec, &end, 0);
+  for (int i = 0; i < 6 && *end == ','; ++i) out->args[i] = static_cast<long>(std::strtoull(end + 1, &end, 0));
+  return *end == '\0';
+}
+
+void EmitSyscalls(Json& j, const std::vector<SyscallProbe>& calls) {
+  j.Key("syscalls");
+  j.BeginArray();
+  for (const SyscallProbe& c : calls) {
+    j.BeginObject();
+    j.Key("nr");
+    j.Int(c.nr);
+    j.Key("ret");
+    j.Int(c.ret);
+    j.Key("errno");
+    j.Int(c.err);
+    j.EndObject();
+  }
+  j.EndArray();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Syscalls first, with nothing allocated yet: a seccomp case sees exactly these.
+  SyscallProbe calls[16];
+  int ncalls = 0;
+  bool syscalls_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--syscall=", 10) == 0 && ncalls < 16) {
+      if (!ParseSyscall(argv[i] + 10, &calls[ncalls])) {
+        std::fprintf(stderr, "probe: bad %s\n", argv[i]);
+        return 2;
+      }
+      ++ncalls;
+    } else if (std::strcmp(argv[i], "--syscalls-only") == 0) {
+      syscalls_only = true;
+    }
+  }
+  for (int i = 0; i < ncalls; ++i) {
+    SyscallProbe& c = calls[i];
+    errno = 0;
+    c.ret = syscall(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]);
+    c.err = c.ret < 0 ? errno : 0;
+  }
+  std::vector<SyscallProbe> syscall_results(calls, calls + ncalls);
   std::vector<std::string> paths, sysctls, writes;
   // A few cgroup v1 and v2 limit files, as the container sees its own cgroup mount.
   std::vector<std::string> files = {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
@@ -530,6 +587,8 @@ int main(int argc, char** argv) {
       writes.emplace_back(v);
     } else if (const char* v = value("--exit=")) {
       exit_code = std::atoi(v);
+    } else if (value("--syscall=") != nullptr || a == "--syscalls-only") {
+      // handled above
     } else {
       std::fprintf(stderr, "probe: unknown argument %s\n", argv[i]);
       return 2;
@@ -544,6 +603,8 @@ int main(int argc, char** argv) {
   j.BeginArray();
   for (int i = 0; i < argc; ++i) j.Str(argv[i]);
   j.EndArray();
+  EmitSyscalls(j, syscall_results);
+  if (!syscalls_only) {
   EmitIds(j);
   EmitStatus(j);
   EmitRlimits(j);
@@ -575,6 +636,7 @@ int main(int argc, char** argv) {
   j.BeginObject();
   for (const auto& w : writes) EmitWrite(j, w);
   j.EndObject();
+  }  // !syscalls_only
   j.EndObject();
 
   std::string out = j.Text() + "\n";

@@ -459,7 +459,8 @@ TestRoot::~TestRoot() {
     std::vector<std::string> ids;
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
-      if (name != "." && name != "..") ids.push_back(name);
+      // "@..." is husk's own (the seccomp program cache), not a container.
+      if (name != "." && name != ".." && name[0] != '@') ids.push_back(name);
     }
     ::closedir(d);
     bool kept = false;
