@@ -1,5 +1,7 @@
 #include "spec/support.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +15,7 @@ enum class Verdict { kNotYet, kNotOnLinux };
 // One refused field: where it is (relative to its table's object) and whether a config
 // uses it. A field "uses" the feature only when it asks for something: empty lists,
 // empty strings and empty objects are accepted, since Go callers emit them (Docker
-// writes "blockIO": {} for every container).
+// writes "blockIO": {"weight": 0} for every container).
 template <typename T>
 struct Rule {
   const char* field;
@@ -22,6 +24,20 @@ struct Rule {
 };
 
 bool Set(const std::optional<std::string>& s) { return s && !s->empty(); }
+
+// A blkio weight of 0 means "not set" (runc and crun skip it; the kernel's range starts
+// at 10): Docker writes "blockIO": {"weight": 0} for every container, and 0 per device
+// for `--blkio-weight-device X:0`.
+bool Weighted(const std::optional<uint16_t>& w) { return w && *w != 0; }
+
+bool BlockIoUsed(const BlockIo& b) {
+  if (Weighted(b.weight) || Weighted(b.leaf_weight)) return true;
+  for (const WeightDevice& d : b.weight_device) {
+    if (Weighted(d.weight) || Weighted(d.leaf_weight)) return true;
+  }
+  return !b.throttle_read_bps_device.empty() || !b.throttle_write_bps_device.empty() ||
+         !b.throttle_read_iops_device.empty() || !b.throttle_write_iops_device.empty();
+}
 
 // ======================== THE TABLE: everything husk refuses ==========================
 // Keep features.cc in mind when editing: it derives hooks, seccomp, apparmor, selinux,
@@ -72,13 +88,7 @@ const Rule<Process> kProcessRules[] = {
 
 const Rule<Resources> kResourceRules[] = {
     {"blockIO", Verdict::kNotYet,
-     [](const Resources& r) {
-       if (!r.block_io) return false;
-       const BlockIo& b = *r.block_io;
-       return b.weight || b.leaf_weight || !b.weight_device.empty() ||
-              !b.throttle_read_bps_device.empty() || !b.throttle_write_bps_device.empty() ||
-              !b.throttle_read_iops_device.empty() || !b.throttle_write_iops_device.empty();
-     }},
+     [](const Resources& r) { return r.block_io && BlockIoUsed(*r.block_io); }},
     {"hugepageLimits", Verdict::kNotYet,
      [](const Resources& r) { return !r.hugepage_limits.empty(); }},
     {"network", Verdict::kNotYet,

@@ -18,17 +18,8 @@
 #include "spec/default_config.h"
 #include "spec/features.h"
 
-#ifndef HUSK_VERSION
-#define HUSK_VERSION "unknown"
-#endif
-#ifndef HUSK_COMMIT
-#define HUSK_COMMIT "unknown"
-#endif
-
 namespace husk::cli {
 namespace {
-
-constexpr char kSpecVersion[] = "1.3.0";
 
 absl::Status WriteAllTo(int fd, absl::string_view data, absl::string_view what) {
   while (!data.empty()) {
@@ -50,11 +41,6 @@ absl::StatusOr<int> Done(const absl::Status& status) {
 }
 
 }  // namespace
-
-std::string VersionText() {
-  return absl::StrCat("husk version ", HUSK_VERSION, "\ncommit: ", HUSK_COMMIT,
-                      "\nspec: ", kSpecVersion, "\n");
-}
 
 absl::Status WriteSpecFile(const std::string& bundle, absl::string_view content) {
   UniqueFd dir(::open(bundle.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -138,25 +124,28 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
-  log::Debug(absl::StrCat("husk ", absl::StrJoin(args, " ")));
-
   absl::StatusOr<Invocation> invocation = ParseCommandLine(args, ParseEnv::FromProcess());
+  // Commands that leave a husk clone inside a container run from a sealed copy of the
+  // binary (CVE-2019-5736); on success this execs and never returns. The command line
+  // is logged after it, so the process that does the work logs it once.
+  absl::Status sealed;
+  if (invocation.ok() &&
+      (invocation->command == Command::kCreate || invocation->command == Command::kRun)) {
+    sealed = process::EnsureSealedExe(argv);
+  }
+  log::Debug(absl::StrCat("husk ", absl::StrJoin(args, " ")));
   if (!invocation.ok()) {
     log::Error(invocation.status().message());
-    return 1;
+    return ExitCodeOf(invocation.status());
   }
-  // Commands that leave a husk clone inside a container run from a sealed copy of the
-  // binary (CVE-2019-5736); on success this execs and never returns.
-  if (invocation->command == Command::kCreate || invocation->command == Command::kRun) {
-    if (absl::Status sealed = process::EnsureSealedExe(argv); !sealed.ok()) {
-      log::Error(sealed.message());
-      return 1;
-    }
+  if (!sealed.ok()) {
+    log::Error(sealed.message());
+    return 1;
   }
   absl::StatusOr<int> exit_code = Dispatch(*invocation);
   if (!exit_code.ok()) {
     log::Error(exit_code.status().message());
-    return 1;
+    return ExitCodeOf(exit_code.status());
   }
   return *exit_code;
 }

@@ -21,10 +21,8 @@ absl::StatusOr<int> Dispatch(const Invocation& invocation);
 // "File config.json exists. Remove it first".
 absl::Status WriteSpecFile(const std::string& bundle, absl::string_view content);
 
-// The --version text: three lines, the first "husk version X" (go-runc and Docker parse it).
-std::string VersionText();
-
-// The program. Every failure is reported exactly once through log::Error and exits 1.
+// The program. Every failure is reported exactly once through log::Error and exits 1
+// (3 for an unknown `help TOPIC`, as runc).
 int Main(int argc, char** argv);
 
 }  // namespace husk::cli

@@ -3,17 +3,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/signal.h"
+
+#ifndef HUSK_VERSION
+#define HUSK_VERSION "unknown"
+#endif
+#ifndef HUSK_COMMIT
+#define HUSK_COMMIT "unknown"
+#endif
 
 namespace husk::cli {
 namespace {
@@ -58,56 +71,107 @@ constexpr FlagDef kListFlags[] = {
 constexpr FlagDef kSpecFlags[] = {
     {"bundle", "b", K::kValue}, {"rootless", "", K::kBool}, {"help", "h", K::kBool}};
 
+// One row of an OPTIONS table, urfave/cli style: "--bundle value, -b value" then usage.
+struct OptionHelp {
+  absl::string_view flags;
+  absl::string_view usage;
+};
+
+constexpr OptionHelp kCreateHelp[] = {
+    {"--bundle value, -b value", "bundle directory (default: the current directory)"},
+    {"--console-socket value", "send the pty master to this AF_UNIX socket"},
+    {"--pid-file value", "write the init's host pid to this file"},
+    {"--no-pivot", "use MS_MOVE+chroot instead of pivot_root"},
+    {"--no-new-keyring", "keep the caller's session keyring"},
+    {"--preserve-fds value", "pass N more fds (from fd 3) to the container (default: 0)"},
+};
+constexpr OptionHelp kRunHelp[] = {
+    {"--bundle value, -b value", "bundle directory (default: the current directory)"},
+    {"--console-socket value", "send the pty master to this AF_UNIX socket"},
+    {"--detach, -d", "exit once the container has started"},
+    {"--keep", "do not delete the container after it exits"},
+    {"--pid-file value", "write the init's host pid to this file"},
+    {"--no-subreaper", "do not become a subreaper"},
+    {"--no-pivot", "use MS_MOVE+chroot instead of pivot_root"},
+    {"--no-new-keyring", "keep the caller's session keyring"},
+    {"--preserve-fds value", "pass N more fds (from fd 3) to the container (default: 0)"},
+};
+constexpr OptionHelp kKillHelp[] = {
+    {"--all, -a", "send the signal to every process in the container's cgroup"}};
+constexpr OptionHelp kDeleteHelp[] = {
+    {"--force, -f", "kill the container first if it is still running"}};
+constexpr OptionHelp kListHelp[] = {
+    {"--format value, -f value", "output format: table or json (default: \"table\")"},
+    {"--quiet, -q", "print only the container IDs"},
+};
+constexpr OptionHelp kSpecHelp[] = {
+    {"--bundle value, -b value", "bundle directory (default: the current directory)"},
+    {"--rootless", "a configuration for unprivileged users"},
+};
+constexpr OptionHelp kGlobalHelp[] = {
+    {"--debug", "enable debug logging"},
+    {"--log value", "append log lines to this file (default: stderr)"},
+    {"--log-format value", "log line format: text or json (default: \"text\")"},
+    {"--root value",
+     "state directory (default: \"/run/husk\", or $XDG_RUNTIME_DIR/husk when unprivileged)"},
+    {"--criu value", "accepted for compatibility; checkpoint/restore is not supported"},
+    {"--systemd-cgroup", "manage cgroups through systemd (cgroupsPath \"slice:prefix:name\")"},
+    {"--cgroup-manager value", "cgroupfs or systemd (crun's flag)"},
+    {"--rootless value", "rootless cgroup handling: true, false or auto (default: \"auto\")"},
+    {"--help, -h", "show help"},
+    {"--version, -v", "print the version"},
+};
+
 struct CommandDef {
   absl::string_view name;
   Command command;
   absl::Span<const FlagDef> flags;
   absl::string_view synopsis;  // after "husk <name> "
   absl::string_view summary;
-  absl::string_view options;  // help lines, each ending in "\n"
+  absl::Span<const OptionHelp> options;
 };
 
 constexpr CommandDef kCommands[] = {
-    {"create", Command::kCreate, kCreateFlags, "[options] <container-id>",
-     "create a container from a bundle; it waits for `start`",
-     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
-     "  --pid-file FILE         write the init's host pid to FILE\n"
-     "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
-     "  --no-pivot              use MS_MOVE+chroot instead of pivot_root\n"
-     "  --no-new-keyring        keep the caller's session keyring\n"
-     "  --preserve-fds N        pass N more fds (from fd 3) to the container\n"},
+    {"create", Command::kCreate, kCreateFlags, "[command options] <container-id>",
+     "create a container from a bundle; it waits for `start`", kCreateHelp},
     {"start", Command::kStart, kHelpOnly, "<container-id>",
-     "run the user process of a created container", ""},
+     "run the user process of a created container"},
     {"state", Command::kState, kHelpOnly, "<container-id>",
-     "print the state of a container as JSON", ""},
-    {"kill", Command::kKill, kKillFlags, "[options] <container-id> [signal]",
-     "send a signal (default SIGTERM) to the container's init",
-     "  -a, --all               signal every process in the container's cgroup\n"},
-    {"delete", Command::kDelete, kDeleteFlags, "[options] <container-id>",
-     "delete a container and everything it holds",
-     "  -f, --force             kill the container first if it is still running\n"},
-    {"run", Command::kRun, kRunFlags, "[options] <container-id>", "create and start a container",
-     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
-     "  -d, --detach            exit once the container has started\n"
-     "  --keep                  do not delete the container after it exits\n"
-     "  --pid-file FILE         write the init's host pid to FILE\n"
-     "  --console-socket PATH   send the pty master to this AF_UNIX socket\n"
-     "  --no-subreaper          do not become a subreaper\n"
-     "  --no-pivot              use MS_MOVE+chroot instead of pivot_root\n"
-     "  --no-new-keyring        keep the caller's session keyring\n"
-     "  --preserve-fds N        pass N more fds (from fd 3) to the container\n"},
-    {"list", Command::kList, kListFlags, "[options]", "list the containers under --root",
-     "  -f, --format table|json output format (default table)\n"
-     "  -q, --quiet             print only the container IDs\n"},
-    {"spec", Command::kSpec, kSpecFlags, "[options]", "write a default config.json into the bundle",
-     "  -b, --bundle DIR        bundle directory (default: the current directory)\n"
-     "  --rootless              a configuration for unprivileged users\n"},
+     "print the state of a container as JSON"},
+    {"kill", Command::kKill, kKillFlags, "[command options] <container-id> [signal]",
+     "send a signal (default: SIGTERM) to the container's init", kKillHelp},
+    {"delete", Command::kDelete, kDeleteFlags, "[command options] <container-id>",
+     "delete a container and everything it holds", kDeleteHelp},
+    {"run", Command::kRun, kRunFlags, "[command options] <container-id>",
+     "create and start a container", kRunHelp},
+    {"list", Command::kList, kListFlags, "[command options]", "list the containers under --root",
+     kListHelp},
+    {"spec", Command::kSpec, kSpecFlags, "[command options]",
+     "write a default config.json into the bundle", kSpecHelp},
     {"features", Command::kFeatures, kHelpOnly, "",
-     "print the features this build supports as JSON", ""},
+     "print the features this build supports as JSON"},
 };
+
+constexpr absl::string_view kHelpSummary = "Shows a list of commands or help for one command";
 
 constexpr absl::string_view kUnsupportedCommands[] = {"exec",   "ps",     "pause",      "resume",
                                                       "update", "events", "checkpoint", "restore"};
+
+constexpr char kSpecVersion[] = "1.3.0";
+constexpr char kExitCodeUrl[] = "husk/exit-code";
+
+// Rows indented by 3, the first column padded to the widest plus 2 (urfave/cli's
+// tabwriter layout).
+std::string HelpTable(absl::Span<const OptionHelp> rows) {
+  size_t width = 0;
+  for (const OptionHelp& row : rows) width = std::max(width, row.flags.size());
+  std::string text;
+  for (const OptionHelp& row : rows) {
+    absl::StrAppend(&text, "   ", row.flags, std::string(width - row.flags.size() + 2, ' '),
+                    row.usage, "\n");
+  }
+  return text;
+}
 
 const CommandDef* FindCommand(absl::string_view name) {
   for (const CommandDef& def : kCommands) {
@@ -369,10 +433,13 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
   if (name == "help" || name == "h") {
     inv.command = Command::kHelp;
     if (rest.size() > 1) {
-      if (FindCommand(rest[1]) == nullptr) {
-        return UsageError(absl::StrCat("unknown command ", Quote(rest[1])));
+      absl::string_view topic = rest[1];
+      if (FindCommand(topic) == nullptr && topic != "help" && topic != "h") {
+        // urfave/cli's text and exit status, as `runc help FOO` gives them.
+        return WithExitCode(UsageError(absl::StrCat("No help topic for '", topic, "'")),
+                            kHelpTopicExitCode);
       }
-      inv.help_topic = rest[1];
+      inv.help_topic = topic == "h" ? "help" : std::string(topic);
     }
     return inv;
   }
@@ -397,34 +464,58 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
   return inv;
 }
 
+std::string VersionText() {
+  return absl::StrCat("husk version ", HUSK_VERSION, "\ncommit: ", HUSK_COMMIT,
+                      "\nspec: ", kSpecVersion, "\n");
+}
+
 std::string UsageText(absl::string_view topic) {
+  if (topic == "help") {
+    return absl::StrCat("NAME:\n   husk help - ", kHelpSummary,
+                        "\n\nUSAGE:\n   husk help [command]\n");
+  }
   if (const CommandDef* def = FindCommand(topic)) {
-    std::string text = absl::StrCat("Usage: husk ", def->name, def->synopsis.empty() ? "" : " ",
-                                    def->synopsis, "\n\n", def->summary, "\n");
-    if (!def->options.empty()) absl::StrAppend(&text, "\nOptions:\n", def->options);
+    std::string text =
+        absl::StrCat("NAME:\n   husk ", def->name, " - ", def->summary, "\n\nUSAGE:\n   husk ",
+                     def->name, def->synopsis.empty() ? "" : " ", def->synopsis, "\n");
+    if (!def->options.empty()) {
+      absl::StrAppend(&text, "\nOPTIONS:\n", HelpTable(def->options));
+    }
     return text;
   }
-  std::string text =
-      "husk - an OCI container runtime with runc's command line\n\n"
-      "Usage: husk [global options] command [command options] [arguments...]\n\n"
-      "Commands:\n";
-  for (const CommandDef& def : kCommands) {
-    absl::StrAppend(&text, "  ", def.name, std::string(10 - def.name.size(), ' '), def.summary,
-                    "\n");
+  // urfave/cli's application help, as `runc --help` prints it.
+  std::vector<OptionHelp> commands;
+  for (const CommandDef& def : kCommands) commands.push_back({def.name, def.summary});
+  commands.push_back({"help, h", kHelpSummary});
+  std::string full_version = VersionText();
+  absl::string_view version = full_version;
+  absl::ConsumePrefix(&version, "husk version ");
+  return absl::StrCat(
+      "NAME:\n"
+      "   husk - an OCI container runtime with runc's command line\n\n"
+      "husk runs containers from OCI bundles: a directory holding config.json and the\n"
+      "root filesystem. It speaks runc's commands, flags, outputs and error texts, so\n"
+      "containerd, Docker, Podman/conmon and scripts written for runc can drive it.\n\n"
+      "To start a new instance of a container:\n\n"
+      "    # husk run [ -b bundle ] <container-id>\n\n"
+      "USAGE:\n"
+      "   husk [global options] command [command options] [arguments...]\n\n"
+      "VERSION:\n   ",
+      version, "\nCOMMANDS:\n", HelpTable(commands), "\nGLOBAL OPTIONS:\n", HelpTable(kGlobalHelp));
+}
+
+absl::Status WithExitCode(absl::Status status, int code) {
+  status.SetPayload(kExitCodeUrl, absl::Cord(absl::StrCat(code)));
+  return status;
+}
+
+int ExitCodeOf(const absl::Status& status) {
+  if (status.ok()) return 0;
+  int code = 1;
+  if (auto payload = status.GetPayload(kExitCodeUrl)) {
+    if (!absl::SimpleAtoi(std::string(*payload), &code) || code == 0) code = 1;
   }
-  absl::StrAppend(&text, "  help      show the usage of a command\n\n",
-                  "Global options:\n"
-                  "  --root DIR              state directory (default /run/husk, or\n"
-                  "                          $XDG_RUNTIME_DIR/husk when unprivileged)\n"
-                  "  --log FILE              append log lines to FILE instead of stderr\n"
-                  "  --log-format text|json  log line format (default text)\n"
-                  "  --debug                 also log debug messages\n"
-                  "  --systemd-cgroup        manage cgroups through systemd\n"
-                  "  --rootless true|false|auto\n"
-                  "                          rootless cgroup handling (default auto)\n"
-                  "  -v, --version           print the version\n"
-                  "  -h, --help              show this help\n");
-  return text;
+  return code;
 }
 
 }  // namespace husk::cli

@@ -83,8 +83,20 @@ LogOptions PreScanLog(const std::vector<std::string>& args);
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const ParseEnv& env);
 
-// Usage text for `topic` (a command name) or the overview when empty. Ends in "\n".
+// Help text in urfave/cli's layout, as runc prints it: for `topic` (a command name, or
+// "help") NAME / USAGE / OPTIONS; for "" the overview NAME / USAGE / VERSION / COMMANDS /
+// GLOBAL OPTIONS. Ends in "\n".
 std::string UsageText(absl::string_view topic);
+
+// The --version text: three lines, the first "husk version X" (go-runc and Docker parse it).
+std::string VersionText();
+
+// `help TOPIC` with an unknown topic: urfave/cli's "No help topic for 'TOPIC'", exit 3.
+inline constexpr int kHelpTopicExitCode = 3;
+// Attaches the exit code a failure exits with (a Status payload); ExitCodeOf reads it
+// back: 1 when none is attached, 0 for OK.
+absl::Status WithExitCode(absl::Status status, int code);
+int ExitCodeOf(const absl::Status& status);
 
 }  // namespace husk::cli
 

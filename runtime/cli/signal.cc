@@ -46,7 +46,8 @@ absl::Status Unknown(absl::string_view text) {
 absl::StatusOr<int> ParseSignal(absl::string_view text) {
   int number = 0;
   if (!text.empty() && absl::ascii_isdigit(static_cast<unsigned char>(text[0]))) {
-    if (!absl::SimpleAtoi(text, &number) || number < 1 || number > kRtMax) {
+    // 0 is kill(2)'s existence check: nothing is sent (runc accepts it too).
+    if (!absl::SimpleAtoi(text, &number) || number < 0 || number > kRtMax) {
       return Unknown(text);
     }
     return number;

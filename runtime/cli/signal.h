@@ -1,5 +1,6 @@
-// Signal names and numbers as `kill` accepts them: a decimal number, or a name with or
-// without "SIG" in any case (KILL, SIGKILL, kill, RTMIN+3). Pure; parent process only.
+// Signal names and numbers as `kill` accepts them: a decimal number 0-64 (0 checks that
+// the process exists and sends nothing), or a name with or without "SIG" in any case
+// (KILL, SIGKILL, kill, RTMIN+3). Pure; parent process only.
 #ifndef HUSK_RUNTIME_CLI_SIGNAL_H_
 #define HUSK_RUNTIME_CLI_SIGNAL_H_
 

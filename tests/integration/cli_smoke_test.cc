@@ -50,6 +50,89 @@ TEST_F(CliSmokeTest, VersionPrintsThreeLines) {
   }
 }
 
+std::string ProgramName() {
+  std::string binary = HuskBinary();
+  return binary.substr(binary.rfind('/') + 1);
+}
+
+// `-h`, `--help` and `help` print urfave/cli's application help as `runc --help` does:
+// NAME, USAGE, VERSION, COMMANDS and GLOBAL OPTIONS, in that order, on stdout.
+TEST_F(CliSmokeTest, HelpHasTheUrfaveLayout) {
+  const std::string name = ProgramName();
+  CmdResult version = RunHusk({"--version"});
+  ASSERT_EQ(version.exit_code, 0) << version;
+  std::string first = Lines(version.out)[0];
+  ASSERT_EQ(first.rfind(name + " version ", 0), 0u) << first;
+  const std::string version_value = first.substr(name.size() + 9);
+
+  for (const char* flag : {"-h", "--help", "help", "h"}) {
+    SCOPED_TRACE(flag);
+    CmdResult r = RunHusk({flag});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.err, "") << r;
+    size_t at = 0;
+    for (const std::string& section :
+         {"NAME:\n   " + name + " - ",
+          "\nUSAGE:\n   " + name + " [global options] command [command options] [arguments...]\n",
+          "\nVERSION:\n   " + version_value + "\n", std::string("\nCOMMANDS:\n"),
+          std::string("\nGLOBAL OPTIONS:\n")}) {
+      size_t found = r.out.find(section, at);
+      ASSERT_NE(found, std::string::npos) << "missing or out of order: " << section << "\n"
+                                          << r.out;
+      at = found + section.size();
+    }
+    EXPECT_EQ(r.out.rfind("NAME:\n", 0), 0u) << r.out;
+    for (const char* command :
+         {"create", "start", "state", "kill", "delete", "run", "list", "spec", "features"}) {
+      EXPECT_THAT(r.out, HasSubstr(std::string("\n   ") + command + " ")) << command;
+    }
+    EXPECT_THAT(r.out, HasSubstr("\n   help, h "));
+    for (const char* option :
+         {"--debug ", "--log value ", "--log-format value ", "--root value ", "--systemd-cgroup ",
+          "--rootless value ", "--help, -h ", "--version, -v "}) {
+      EXPECT_THAT(r.out, HasSubstr(std::string("\n   ") + option)) << option;
+    }
+  }
+}
+
+// A command's help: NAME, USAGE and OPTIONS, from `help kill` and `kill --help` alike.
+TEST_F(CliSmokeTest, CommandHelpHasTheUrfaveLayout) {
+  const std::string name = ProgramName();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"help", "kill"}, std::vector<std::string>{"kill", "--help"}}) {
+    CmdResult r = RunHusk(args);
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.out.rfind("NAME:\n   " + name + " kill - ", 0), 0u) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("\nUSAGE:\n   " + name +
+                                 " kill [command options] <container-id> [signal]\n"));
+    EXPECT_THAT(r.out, HasSubstr("\nOPTIONS:\n   --all, -a  "));
+  }
+}
+
+// urfave/cli (runc): `help TOPIC` for an unknown topic says "No help topic for 'TOPIC'"
+// and exits 3, with nothing on stdout; the text also reaches --log.
+TEST_F(CliSmokeTest, HelpForAnUnknownTopicExits3) {
+  CmdResult r = RunHusk({"help", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 3) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_THAT(r.err, HasSubstr("No help topic for 'frobnicate'")) << r;
+
+  TempDir dir("log-help");
+  const std::string log = dir.Path() + "/log.json";
+  r = RunHusk({"--log", log, "--log-format", "json", "help", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 3) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_EQ(r.err, "No help topic for 'frobnicate'\n") << r;
+  std::vector<std::string> lines = Lines(ReadFile(log));
+  ASSERT_EQ(lines.size(), 1u) << ReadFile(log);
+  rapidjson::Document line = ParseJson(lines[0]);
+  ASSERT_TRUE(line.IsObject() && line.HasMember("msg") && line["msg"].IsString()) << lines[0];
+  EXPECT_STREQ(line["level"].GetString(), "error");
+  std::string msg = line["msg"].GetString();
+  if (!msg.empty() && msg.back() == '\n') msg.pop_back();  // runc keeps urfave's newline
+  EXPECT_EQ(msg, "No help topic for 'frobnicate'");
+}
+
 TEST_F(CliSmokeTest, FeaturesPrintsJson) {
   CmdResult r = RunHusk({"features"});
   ASSERT_EQ(r.exit_code, 0) << r;

@@ -182,5 +182,45 @@ TEST_F(ConfigDevicesTest, ShmAndMqueueMounted) {
   EXPECT_THAT(dev, HasSubstr("mode=755")) << dev;
 }
 
+// Docker 20.10 writes this linux.resources for every container (no option avoids it):
+// the default device rules, then "memory": {"disableOOMKiller": false}, "cpu":
+// {"shares": 0} and "blockIO": {"weight": 0}. A zero weight means "not set" (runc and crun
+// skip it), so the container runs and husk writes no blkio file; with
+// `--blkio-weight-device X:0` Docker adds per-device entries of weight 0 as well.
+TEST_F(ConfigDevicesTest, DockerZeroBlockIoWeightRuns) {
+  constexpr const char* kShapes[] = {
+      R"({"weight": 0})",
+      R"({"weight": 0, "leafWeight": 0, "weightDevice": [{"major": 8, "minor": 0, "weight": 0}]})"};
+  for (const char* block_io : kShapes) {
+    Bundle b;
+    b.SetJson("/linux/resources", std::string(R"({
+        "devices": [
+          {"allow": false, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 1, "minor": 9, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 1, "minor": 8, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 5, "minor": 0, "access": "rwm"},
+          {"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"},
+          {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rwm"}],
+        "memory": {"disableOOMKiller": false},
+        "cpu": {"shares": 0},
+        "blockIO": )") + block_io + "}");
+    CmdResult r = RunScript(root_, b, "echo docker-shape-ok");
+    EXPECT_TRUE(r.ok()) << block_io << ": " << r;
+    EXPECT_EQ(r.out, "docker-shape-ok\n") << r;
+  }
+}
+
+// A non-zero weight still asks for something husk does not do yet.
+TEST_F(ConfigDevicesTest, NonZeroBlockIoWeightIsNotSupportedYet) {
+  Bundle b;
+  b.SetJson("/linux/resources/blockIO", R"({"weight": 500})");
+  CmdResult r = RunScript(root_, b, "echo ran");
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("linux/resources/blockIO: not supported yet")) << r;
+  EXPECT_EQ(r.out, "") << r;
+}
+
 }  // namespace
 }  // namespace husk::testing

@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -59,6 +62,153 @@ class ErrorsTest : public ::testing::Test {
   std::optional<TempDir> log_dir_;
   std::string log_;
 };
+
+// A cgroup the test makes and freezes itself before husk sees it: <dir> in one hierarchy
+// (v1 freezer: freezer.state FROZEN; cgroup2: cgroup.freeze 1). The destructor thaws it,
+// force-deletes the container in case husk made one (a husk without the check leaves
+// an init hanging in the frozen cgroup), then removes `cleanup_path` (and, deepest first,
+// anything below it) from every hierarchy.
+class FrozenCgroup {
+ public:
+  FrozenCgroup(const TestRoot& root, std::string id, std::string dir, std::string file,
+               std::string frozen, std::string thawed, std::string cleanup_path)
+      : root_(root),
+        id_(std::move(id)),
+        dir_(std::move(dir)),
+        file_(std::move(file)),
+        thawed_(std::move(thawed)),
+        cleanup_path_(std::move(cleanup_path)) {
+    std::filesystem::create_directories(dir_);
+    WriteFile(dir_ + "/" + file_, frozen);
+  }
+  ~FrozenCgroup() {
+    std::error_code ec;
+    if (std::filesystem::exists(dir_ + "/" + file_, ec)) {
+      try {
+        WriteFile(dir_ + "/" + file_, thawed_);
+      } catch (const std::exception&) {
+      }
+    }
+    root_.Husk({"delete", "--force", id_});
+    std::vector<std::string> dirs;
+    for (const std::string& top : CgroupDirs(cleanup_path_)) {
+      for (auto it = std::filesystem::recursive_directory_iterator(top, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec)) dirs.push_back(it->path().string());
+      }
+      dirs.push_back(top);
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) {
+      return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
+    });
+    for (const std::string& d : dirs) {
+      for (int i = 0; i < 100 && ::rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) {
+        ::usleep(20000);
+      }
+    }
+    EXPECT_TRUE(CgroupDirs(cleanup_path_).empty()) << "could not remove " << cleanup_path_;
+  }
+  FrozenCgroup(const FrozenCgroup&) = delete;
+  FrozenCgroup& operator=(const FrozenCgroup&) = delete;
+
+ private:
+  const TestRoot& root_;
+  std::string id_, dir_, file_, thawed_, cleanup_path_;
+};
+
+// Issue 12 item 1: an existing, frozen cgroup made `run -d` hang for ever (the init
+// blocks in its first join). husk refuses it at create, before any init exists, with
+// runc's "container's cgroup unexpectedly frozen", and leaves nothing it made.
+TEST_F(ErrorsTest, FrozenV1CgroupIsRefusedAtCreate) {
+  const std::string freezer = "/sys/fs/cgroup/freezer";
+  if (!std::filesystem::exists(freezer + "/freezer.state") &&
+      !std::filesystem::exists(freezer + "/cgroup.procs")) {
+    GTEST_SKIP() << "no v1 freezer hierarchy";
+  }
+  Bundle b;
+  b.SetArgs({"/bin/sleep", "1000"});
+  b.Write();
+  FrozenCgroup frozen(root_, b.Id(), freezer + b.CgroupsPath(), "freezer.state", "FROZEN", "THAWED",
+                      b.CgroupsPath());
+  ASSERT_EQ(ReadFile(freezer + b.CgroupsPath() + "/freezer.state"), "FROZEN\n");
+
+  size_t offset = FileSize(log_);
+  RunOptions opts;
+  opts.timeout = std::chrono::seconds(15);
+  CmdResult r = HuskDetached(
+      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
+      opts);
+  ASSERT_FALSE(r.timed_out) << "run -d hangs on a frozen cgroup";
+  EXPECT_EQ(r.exit_code, 1) << r;
+  std::string msg = ExpectOneErrorLine(log_, offset, r);
+  EXPECT_THAT(msg, HasSubstr("container's cgroup unexpectedly frozen")) << msg;
+
+  // Nothing left: no state dir, no process, and of the container's cgroup only the
+  // (still frozen) freezer dir the test made.
+  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
+  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty()) << "a failed create left a process";
+  EXPECT_THAT(CgroupDirs(b.CgroupsPath()), ::testing::ElementsAre(freezer + b.CgroupsPath()));
+  EXPECT_EQ(ReadFile(freezer + b.CgroupsPath() + "/cgroup.procs"), "");
+  EXPECT_EQ(ReadFile(freezer + b.CgroupsPath() + "/freezer.state"), "FROZEN\n");
+  EXPECT_TRUE(MountsMentioning(b.Path()).empty());
+}
+
+// A new cgroup under a frozen parent is born frozen (v1 freezer.state reads FROZEN): the
+// same hang, the same refusal. (runc 1.1.5 hangs here: it only looks at self_freezing.)
+TEST_F(ErrorsTest, CgroupUnderFrozenV1ParentIsRefusedAtCreate) {
+  const std::string freezer = "/sys/fs/cgroup/freezer";
+  if (!std::filesystem::exists(freezer + "/cgroup.procs")) GTEST_SKIP() << "no v1 freezer";
+  Bundle b;
+  const std::string parent = b.CgroupsPath();
+  const std::string path = parent + "/c";
+  b.SetJson("/linux/cgroupsPath", "\"" + path + "\"");
+  b.Write();
+  FrozenCgroup frozen(root_, b.Id(), freezer + parent, "freezer.state", "FROZEN", "THAWED", parent);
+  RunOptions opts;
+  opts.timeout = std::chrono::seconds(15);
+  size_t offset = FileSize(log_);
+  CmdResult r = HuskDetached(
+      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
+      opts);
+  ASSERT_FALSE(r.timed_out) << "run -d hangs under a frozen parent cgroup";
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(ExpectOneErrorLine(log_, offset, r),
+              HasSubstr("container's cgroup unexpectedly frozen"));
+  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
+  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty());
+  EXPECT_THAT(CgroupDirs(path), IsEmpty()) << "the container's cgroup dirs were left";
+}
+
+// The cgroup2 side of a hybrid host (the init is cloned straight into it): frozen with
+// cgroup.freeze = 1.
+TEST_F(ErrorsTest, FrozenCgroup2IsRefusedAtCreate) {
+  std::string unified = "/sys/fs/cgroup/unified";
+  if (!std::filesystem::exists(unified + "/cgroup.procs")) unified = "/sys/fs/cgroup";
+  if (!std::filesystem::exists(unified + "/cgroup.procs") ||
+      std::filesystem::exists(unified + "/tasks")) {
+    GTEST_SKIP() << "no cgroup2 hierarchy";
+  }
+  Bundle b;
+  b.Write();
+  FrozenCgroup frozen(root_, b.Id(), unified + b.CgroupsPath(), "cgroup.freeze", "1", "0",
+                      b.CgroupsPath());
+  if (!std::filesystem::exists(unified + b.CgroupsPath() + "/cgroup.freeze")) {
+    GTEST_SKIP() << "kernel without the cgroup2 freezer";
+  }
+  RunOptions opts;
+  opts.timeout = std::chrono::seconds(15);
+  size_t offset = FileSize(log_);
+  CmdResult r = HuskDetached(
+      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
+      opts);
+  ASSERT_FALSE(r.timed_out) << "run -d hangs on a frozen cgroup2 dir";
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(ExpectOneErrorLine(log_, offset, r),
+              HasSubstr("container's cgroup unexpectedly frozen"));
+  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
+  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty());
+  EXPECT_THAT(CgroupDirs(b.CgroupsPath()), ::testing::ElementsAre(unified + b.CgroupsPath()));
+}
 
 TEST_F(ErrorsTest, CreateWithoutConfigJson) {
   Bundle b;

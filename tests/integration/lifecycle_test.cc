@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -239,6 +240,91 @@ TEST_F(LifecycleTest, StoppedRow) {
     EXPECT_EQ(del.err, "") << del;
     EXPECT_TRUE(WaitForPidGone(pid));
     EXPECT_TRUE(NoLeftovers(root, id, b));
+  }
+}
+
+// Signal 0 is kill(2)'s existence check (runc accepts `kill ID 0`): it succeeds on a
+// created or running container and delivers nothing; on a stopped one it fails like any
+// signal ("container not running"), except with --all, which is a no-op there (§2.4).
+TEST_F(LifecycleTest, SignalZeroChecksExistence) {
+  TestRoot root;
+  Bundle b;
+  b.SetArgs({"/bin/sleep", "1000"});
+  b.Write();
+  const std::string id = b.Id();
+  ASSERT_EQ(CreateOk(root, b, id, {"--pid-file", b.Path() + "/init.pid"}).exit_code, 0);
+  int pid = ReadPidFile(b.Path() + "/init.pid");
+  ASSERT_GT(pid, 0);
+
+  CmdResult created = root.Husk({"kill", id, "0"});
+  EXPECT_EQ(created.exit_code, 0) << created;
+  EXPECT_EQ(created.err, "") << created;
+  EXPECT_EQ(root.Status(id), "created");
+
+  ASSERT_EQ(root.Husk({"start", id}).exit_code, 0);
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"kill", id, "0"}, {"kill", "--all", id, "0"}, {"kill", "-a", id, "0"}}) {
+    CmdResult r = root.Husk(cmd);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.err, "") << r;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(root.Status(id), "running");
+  EXPECT_EQ(ProcState(pid), 'S') << "signal 0 did something to the init";
+  // Nothing delivered, so nothing to freeze the cgroup for.
+  for (const std::string& dir : CgroupDirs(b.CgroupsPath())) {
+    if (std::filesystem::exists(dir + "/freezer.state")) {
+      EXPECT_EQ(ReadFile(dir + "/freezer.state"), "THAWED\n");
+    }
+  }
+
+  ASSERT_EQ(root.Husk({"kill", id, "KILL"}).exit_code, 0);
+  ASSERT_TRUE(WaitForStatus(root, id, "stopped"));
+  std::string before = root.Husk({"state", id}).out;
+  CmdResult stopped = root.Husk({"kill", id, "0"});
+  EXPECT_EQ(stopped.exit_code, 1) << stopped;
+  EXPECT_THAT(stopped.err, HasSubstr("container not running")) << stopped;
+  CmdResult stopped_all = root.Husk({"kill", "--all", id, "0"});
+  EXPECT_EQ(stopped_all.exit_code, 0) << stopped_all;
+  EXPECT_EQ(root.Husk({"state", id}).out, before);
+
+  EXPECT_EQ(root.Husk({"delete", id}).exit_code, 0);
+  EXPECT_TRUE(WaitForPidGone(pid));
+  EXPECT_TRUE(NoLeftovers(root, id, b));
+}
+
+// `--debug` logs the command line once: create and run re-exec husk through its read-only
+// view (CVE-2019-5736), and the line used to be written before and after that exec.
+TEST_F(LifecycleTest, DebugLogsTheCommandLineOnce) {
+  TestRoot root;
+  TempDir log_dir("debug");
+  for (bool detach : {false, true}) {
+    SCOPED_TRACE(detach ? "run -d" : "run");
+    Bundle b;
+    b.Write();
+    const std::string log = log_dir.Path() + "/" + b.Id() + ".json";
+    std::vector<std::string> args{"--debug", "--log", log, "--log-format", "json", "run"};
+    if (detach) args.push_back("-d");
+    for (const std::string& a : {std::string("--bundle"), b.Path(), b.Id()}) args.push_back(a);
+    CmdResult r = HuskDetached(root, args);
+    ASSERT_EQ(r.exit_code, 0) << r;
+    std::string command_line = "husk --root " + root.Path();
+    for (const std::string& a : args) command_line += " " + a;
+    int debug_lines = 0, command_lines = 0;
+    for (const std::string& line : LinesOf(ReadFile(log))) {
+      rapidjson::Document d = ParseJson(line);
+      ASSERT_TRUE(d.IsObject() && d.HasMember("level") && d.HasMember("msg")) << line;
+      if (std::string(d["level"].GetString()) != "debug") continue;
+      ++debug_lines;
+      if (d["msg"].GetString() == command_line) ++command_lines;
+    }
+    EXPECT_EQ(command_lines, 1) << ReadFile(log);
+    EXPECT_EQ(debug_lines, 1) << ReadFile(log);
+    if (detach) {
+      EXPECT_TRUE(WaitForStatus(root, b.Id(), "stopped"));
+      EXPECT_EQ(root.Husk({"delete", b.Id()}).exit_code, 0);
+    }
+    EXPECT_TRUE(NoLeftovers(root, b.Id(), b));
   }
 }
 

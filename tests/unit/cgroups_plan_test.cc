@@ -161,6 +161,33 @@ TEST(PlanV1Resources, UnlimitedAndUnsetValues) {
   EXPECT_EQ(Only(*plan, "pids"), (std::vector<FileWrite>{{"pids", "pids.max", "max"}}));
 }
 
+// Docker writes "blockIO": {"weight": 0} for every container and 0 per device for
+// `--blkio-weight-device X:0`: 0 means "not set" (the kernel refuses it), so nothing is
+// written; non-zero values are planned as before.
+TEST(PlanV1Resources, ZeroBlkioWeightsAreNotSet) {
+  spec::Resources r;
+  r.block_io.emplace();
+  r.block_io->weight = 0;
+  r.block_io->leaf_weight = 0;
+  spec::WeightDevice zero;
+  zero.major = 8;
+  zero.minor = 0;
+  zero.weight = 0;
+  zero.leaf_weight = 0;
+  r.block_io->weight_device.push_back(zero);
+  absl::StatusOr<std::vector<FileWrite>> plan = PlanV1Resources(r, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Only(*plan, "blkio"), std::vector<FileWrite>{});
+
+  r.block_io->weight = 500;
+  r.block_io->weight_device[0].leaf_weight = 20;
+  plan = PlanV1Resources(r, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(Only(*plan, "blkio"),
+            (std::vector<FileWrite>{{"blkio", "blkio.weight", "500"},
+                                    {"blkio", "blkio.leaf_weight_device", "8:0 20"}}));
+}
+
 TEST(PlanV1Resources, InvalidValuesNamePointer) {
   spec::Resources r;
   r.memory.emplace();

@@ -120,11 +120,31 @@ TEST_F(CliMainTest, Version) {
 
 TEST_F(CliMainTest, HelpGoesToStdoutWhenAsked) {
   EXPECT_EQ(RunMain({"-h"}), 0);
-  EXPECT_THAT(stdout_, HasSubstr("Usage: husk"));
+  EXPECT_EQ(stdout_.rfind("NAME:\n   husk - ", 0), 0u) << stdout_;
+  EXPECT_THAT(stdout_, HasSubstr("\nUSAGE:\n   husk [global options] command"));
   EXPECT_EQ(stderr_, "");
   EXPECT_EQ(RunMain({}), 0);
   EXPECT_EQ(stdout_, "");
-  EXPECT_THAT(stderr_, HasSubstr("Usage: husk"));
+  EXPECT_THAT(stderr_, HasSubstr("\nUSAGE:\n   husk [global options] command"));
+}
+
+// urfave/cli's (and runc's) answer to `help TOPIC` with an unknown topic: exit 3.
+TEST_F(CliMainTest, HelpForAnUnknownTopicExits3) {
+  std::string log = dir_ + "/log.json";
+  EXPECT_EQ(RunMain({"--log", log, "--log-format", "json", "help", "frobnicate"}), 3);
+  ExpectOneErrorLine(ReadAll(log), "No help topic for 'frobnicate'");
+  EXPECT_EQ(stderr_, "No help topic for 'frobnicate'\n");
+  EXPECT_EQ(stdout_, "");
+  EXPECT_EQ(RunMain({"h", "frobnicate"}), 3);
+  EXPECT_EQ(RunMain({"help", "kill"}), 0);
+  EXPECT_EQ(stdout_.rfind("NAME:\n   husk kill - ", 0), 0u) << stdout_;
+}
+
+// The overview's VERSION section is the --version text after "husk version ".
+TEST_F(CliMainTest, HelpShowsTheVersion) {
+  EXPECT_EQ(RunMain({"--help"}), 0);
+  std::string version = VersionText().substr(std::string("husk version ").size());
+  EXPECT_THAT(stdout_, HasSubstr("\nVERSION:\n   " + version + "\nCOMMANDS:\n")) << stdout_;
 }
 
 TEST_F(CliMainTest, UnsupportedCommand) {

@@ -267,6 +267,47 @@ TEST(CliParse, VersionAndHelp) {
   ASSERT_TRUE(inv.ok());
   EXPECT_EQ(inv->help_topic, "kill");
   EXPECT_THAT(UsageText(""), HasSubstr("features"));
+
+  inv = Parse({"h", "help"});
+  ASSERT_TRUE(inv.ok());
+  EXPECT_EQ(inv->help_topic, "help");
+}
+
+TEST(CliParse, HelpForAnUnknownTopic) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"help", "frobnicate"},
+                                        std::vector<std::string>{"h", "frobnicate", "x"}}) {
+    absl::StatusOr<Invocation> inv = Parse(args);
+    ASSERT_FALSE(inv.ok());
+    EXPECT_EQ(inv.status().message(), "No help topic for 'frobnicate'");
+    EXPECT_EQ(ExitCodeOf(inv.status()), 3);
+  }
+  EXPECT_EQ(ExitCodeOf(Parse({"frobnicate"}).status()), 1);  // unknown command: 1
+  EXPECT_EQ(ExitCodeOf(absl::OkStatus()), 0);
+  EXPECT_EQ(ExitCodeOf(WithExitCode(absl::InternalError("x"), 7)), 7);
+}
+
+// urfave/cli's layout, as `runc --help` and `runc help kill` print it.
+TEST(CliParse, UsageTextLayout) {
+  std::string overview = UsageText("");
+  size_t at = 0;
+  for (const char* section : {"NAME:\n   husk - ", "\nUSAGE:\n   husk [global options] command",
+                              "\nVERSION:\n   ", "\nCOMMANDS:\n   create ",
+                              "\n   help, h   Shows a list of commands or help for one command\n",
+                              "\nGLOBAL OPTIONS:\n   --debug "}) {
+    size_t found = overview.find(section, at);
+    ASSERT_NE(found, std::string::npos) << section << "\n" << overview;
+    at = found;
+  }
+  EXPECT_EQ(UsageText("kill"),
+            "NAME:\n   husk kill - send a signal (default: SIGTERM) to the container's init\n\n"
+            "USAGE:\n   husk kill [command options] <container-id> [signal]\n\n"
+            "OPTIONS:\n   --all, -a  send the signal to every process in the container's cgroup\n");
+  EXPECT_EQ(UsageText("start"),
+            "NAME:\n   husk start - run the user process of a created container\n\n"
+            "USAGE:\n   husk start <container-id>\n");
+  // Columns: the first padded to the widest entry plus two spaces.
+  EXPECT_THAT(UsageText("create"), HasSubstr("\n   --bundle value, -b value  bundle directory"));
+  EXPECT_THAT(UsageText("create"), HasSubstr("\n   --no-pivot                use MS_MOVE"));
 }
 
 // --- commands ------------------------------------------------------------------------
@@ -318,6 +359,11 @@ TEST(CliParse, Kill) {
   ASSERT_TRUE(inv.ok());
   EXPECT_TRUE(inv->all);
   EXPECT_EQ(inv->signal, SIGTERM);
+
+  inv = Parse({"kill", "--all", "c1", "0"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->all);
+  EXPECT_EQ(inv->signal, 0);
 
   EXPECT_EQ(ErrorOf({"kill", "c1", "FOO"}), "unknown signal \"FOO\"");
 }
@@ -409,11 +455,14 @@ TEST(CliSignal, NumbersAndNames) {
   EXPECT_EQ(*ParseSignal("SIGRTMIN+3"), 37);
   EXPECT_EQ(*ParseSignal("RTMAX-1"), 63);
   EXPECT_EQ(*ParseSignal("64"), 64);
+  // The existence check, as runc accepts it (`kill ID 0`); only as a number.
+  EXPECT_EQ(*ParseSignal("0"), 0);
+  EXPECT_EQ(*ParseSignal("00"), 0);
 }
 
 TEST(CliSignal, Unknown) {
-  for (std::string bad :
-       {"FOO", "SIGFOO", "", "0", "65", "-9", "9x", "RTMIN-1", "RTMAX+1", "RTMIN+99", "SIG"}) {
+  for (std::string bad : {"FOO", "SIGFOO", "", "SIG0", "65", "-9", "-0", "9x", "RTMIN-1", "RTMAX+1",
+                          "RTMIN+99", "SIG"}) {
     absl::StatusOr<int> signal = ParseSignal(bad);
     ASSERT_FALSE(signal.ok()) << bad;
     EXPECT_EQ(signal.status().message(), "unknown signal \"" + bad + "\"");

@@ -73,6 +73,13 @@ TEST(SpecSupportTest, RefusedFieldsNameThePointer) {
        "linux/memoryPolicy: not supported yet"},
       {Doc(R"("linux": {"netDevices": {"eth0": {}}})"), "linux/netDevices: not supported yet"},
       {WithResources(R"("blockIO": {"weight": 10})"), "linux/resources/blockIO: not supported yet"},
+      {WithResources(R"("blockIO": {"weight": 0, "leafWeight": 10})"),
+       "linux/resources/blockIO: not supported yet"},
+      {WithResources(R"("blockIO": {"weight": 0, "weightDevice": [
+           {"major": 8, "minor": 0, "weight": 0}, {"major": 8, "minor": 16, "leafWeight": 10}]})"),
+       "linux/resources/blockIO: not supported yet"},
+      {WithResources(R"("blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 100}]})"),
+       "linux/resources/blockIO: not supported yet"},
       {WithResources(R"("blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0,
            "rate": 1}]})"),
        "linux/resources/blockIO: not supported yet"},
@@ -133,6 +140,22 @@ TEST(SpecSupportTest, EmptyOrHarmlessFieldsAreAccepted) {
             "cgroupsPath": "/x", "rootfsPropagation": "rprivate",
             "devices": [{"type": "c", "path": "/dev/null", "major": 1, "minor": 3}],
             "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"]})"),
+  };
+  for (const std::string& json : ok) EXPECT_EQ(Supported(json), "OK") << json;
+}
+
+// Docker 20.10 writes "blockIO": {"weight": 0} for every container (and weight 0 per
+// device for `--blkio-weight-device X:0`): a zero weight or leafWeight means "not set",
+// as in runc and crun, so these ask for nothing.
+TEST(SpecSupportTest, ZeroBlockIoWeightsAreNotSet) {
+  const std::string ok[] = {
+      WithResources(R"("blockIO": {"weight": 0})"),
+      WithResources(R"("blockIO": {"weight": 0, "leafWeight": 0})"),
+      WithResources(R"("blockIO": {"weight": 0, "weightDevice": [
+          {"major": 8, "minor": 0, "weight": 0},
+          {"major": 8, "minor": 16, "weight": 0, "leafWeight": 0},
+          {"major": 8, "minor": 32, "leafWeight": 0}],
+          "throttleReadBpsDevice": [], "throttleWriteIOPSDevice": []})"),
   };
   for (const std::string& json : ok) EXPECT_EQ(Supported(json), "OK") << json;
 }

@@ -258,6 +258,11 @@ TEST(SpecValidateTest, ResourcesAndOtherSections) {
   ExpectAll({
       {WithLinux(R"("resources": {"blockIO": {"weightDevice": [{"major": 8, "minor": 0}]}})"),
        "linux/resources/blockIO/weightDevice/0: needs weight or leafWeight"},
+      // Docker's shape: a zero weight is given (it means "not set"), which the spec's
+      // "at least one of weight or leafWeight" accepts.
+      {WithLinux(R"("resources": {"blockIO": {"weight": 0, "weightDevice": [
+           {"major": 8, "minor": 0, "weight": 0}, {"major": 8, "minor": 1, "leafWeight": 0}]}})"),
+       "OK"},
       {WithLinux(R"("resources": {"rdma": {"mlx": {}}})"),
        "linux/resources/rdma/mlx: needs hcaHandles or hcaObjects"},
       {WithLinux(R"("resources": {"hugepageLimits": [{"pageSize": "0MB", "limit": 1}]})"),

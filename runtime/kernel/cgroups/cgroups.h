@@ -86,8 +86,9 @@ std::vector<JoinTarget> JoinTargets(const Setup& setup, bool include_unified = t
 int UnifiedDirFd(const Setup& setup);
 
 // Creates `path` (from ResolvePath) in every v1 hierarchy, and in the cgroup2 one on
-// hybrid hosts, seeds new cpuset dirs from their parent, applies the planned writes and
-// verifies devices.list. On failure removes what it created. Pure v2: Unimplemented.
+// hybrid hosts, seeds new cpuset dirs from their parent, refuses a frozen cgroup
+// (RefuseFrozen), applies the planned writes and verifies devices.list. On failure
+// removes what it created. Pure v2: Unimplemented.
 absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& path,
                                      const spec::Linux* linux_cfg);
 
@@ -116,8 +117,15 @@ absl::Status Thaw(const std::vector<std::string>& dirs);
 // False when there is no freezer dir or it is gone.
 absl::StatusOr<bool> IsFrozen(const std::vector<std::string>& dirs);
 
+// create: the container must not start in a frozen cgroup (an existing one, or a new one
+// under a frozen ancestor): its init would hang for ever in its first join. Reads the v1
+// freezer.state and, for the cgroup2 dir, cgroup.freeze and cgroup.events. Error text
+// starts with runc's "container's cgroup unexpectedly frozen".
+absl::Status RefuseFrozen(const Setup& setup);
+
 // kill --all: freeze (if possible), signal every pid through a pidfd (ESRCH ignored),
-// thaw. A vanished cgroup is not an error.
+// thaw. Signal 0 (an existence check) delivers nothing, so it skips the freeze. A
+// vanished cgroup is not an error.
 absl::Status SignalAll(const std::vector<std::string>& dirs, int sig);
 
 }  // namespace husk::kernel::cgroups

@@ -136,10 +136,44 @@ absl::StatusOr<bool> IsFrozen(const std::vector<std::string>& dirs) {
   }
 }
 
+absl::Status RefuseFrozen(const Setup& setup) {
+  constexpr char kFrozen[] = "container's cgroup unexpectedly frozen";
+  // v1: freezer.state reads FROZEN (or FREEZING) when the cgroup or an ancestor is frozen.
+  if (std::string dir = DirWith(setup.dirs, "freezer.state"); !dir.empty()) {
+    absl::StatusOr<std::string> state = ReadState(dir);
+    if (!state.ok()) return Annotate(state.status(), "check the container's freezer cgroup");
+    if (*state != "THAWED") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kFrozen, ": freezer.state in ", Quote(dir), " is ", *state));
+    }
+  }
+  // cgroup2 (the unified dir of a hybrid host, which the init is cloned into): frozen
+  // itself (cgroup.freeze) or through an ancestor ("frozen 1" in cgroup.events).
+  for (size_t i = 0; i < setup.dirs.size() && i < setup.unified.size(); ++i) {
+    if (!setup.unified[i]) continue;
+    const std::string& dir = setup.dirs[i];
+    absl::StatusOr<std::string> freeze = husk::ReadFile(absl::StrCat(dir, "/cgroup.freeze"));
+    if (freeze.ok() && absl::StripAsciiWhitespace(*freeze) == "1") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kFrozen, ": cgroup.freeze in ", Quote(dir), " is 1"));
+    }
+    absl::StatusOr<std::string> events = husk::ReadFile(absl::StrCat(dir, "/cgroup.events"));
+    if (!events.ok()) continue;  // the root cgroup, or a kernel without the v2 freezer
+    for (absl::string_view line : absl::StrSplit(*events, '\n', absl::SkipWhitespace())) {
+      if (absl::StripAsciiWhitespace(line) == "frozen 1") {
+        return absl::FailedPreconditionError(
+            absl::StrCat(kFrozen, ": ", Quote(dir), " is frozen (cgroup.events)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SignalAll(const std::vector<std::string>& dirs, int sig) {
   // Frozen, no process can fork or exit between listing and signalling, so every pid
   // we signal is still the one we listed (pid reuse is impossible).
-  bool has_freezer = !DirWith(dirs, "freezer.state").empty();
+  // Signal 0 delivers nothing, so a recycled pid cannot be hurt: no freeze/thaw cycle.
+  bool has_freezer = sig != 0 && !DirWith(dirs, "freezer.state").empty();
   bool was_frozen = false;
   if (has_freezer) {
     absl::StatusOr<bool> frozen = IsFrozen(dirs);

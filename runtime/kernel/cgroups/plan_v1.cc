@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -180,13 +181,15 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
 
   if (r.block_io) {
     const spec::BlockIo& b = *r.block_io;
-    if (b.weight) add("blkio", "blkio.weight", absl::StrCat(*b.weight));
-    if (b.leaf_weight) add("blkio", "blkio.leaf_weight", absl::StrCat(*b.leaf_weight));
+    // A weight of 0 means "not set" (Docker's {"weight": 0}); the kernel refuses 0.
+    auto set = [](const std::optional<uint16_t>& w) { return w && *w != 0; };
+    if (set(b.weight)) add("blkio", "blkio.weight", absl::StrCat(*b.weight));
+    if (set(b.leaf_weight)) add("blkio", "blkio.leaf_weight", absl::StrCat(*b.leaf_weight));
     for (const spec::WeightDevice& d : b.weight_device) {
-      if (d.weight) {
+      if (set(d.weight)) {
         add("blkio", "blkio.weight_device", absl::StrCat(d.major, ":", d.minor, " ", *d.weight));
       }
-      if (d.leaf_weight) {
+      if (set(d.leaf_weight)) {
         add("blkio", "blkio.leaf_weight_device",
             absl::StrCat(d.major, ":", d.minor, " ", *d.leaf_weight));
       }

@@ -237,7 +237,9 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
   for (size_t i = 0; i < layout.hierarchies.size(); ++i) {
     targets.push_back({&layout.hierarchies[i], setup.dirs[i], setup.dir_fds[i].get()});
   }
-  absl::Status status = ApplyAll(targets, plan);
+  // Before any write into a cgroup that may not be ours, and before the init exists.
+  absl::Status status = RefuseFrozen(setup);
+  if (status.ok()) status = ApplyAll(targets, plan);
   if (status.ok()) status = VerifyDevices(targets, plan);
   if (!status.ok()) {
     setup.dir_fds.clear();
