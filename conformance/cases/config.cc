@@ -79,6 +79,47 @@ Register mounts_bind_ro{{
             "write to ro bind: " + GetString(r, "/writes/~1data~1new"));
     }}};
 
+Register mounts_bind_fs_options{{
+    "mounts_bind_unknown_options_accepted", "config.md#mounts",
+    "the kernel ignores mount data on a bind (MS_BIND); husk logs a warning naming them",
+    [](Ctx& ctx) {
+      // Options the runtime does not know go to mount(2) as data (config.md); on a bind
+      // they have no effect, and the mount must still be made.
+      std::string dir = ctx.MakeDir("bindsrc");
+      WriteFileText(dir + "/hello", "hi\n");
+      std::filesystem::create_directories(ctx.rootfs() + "/data");
+      ctx.AddMount(R"({"destination": "/data", "type": "bind", "source": ")" + dir +
+                   R"(", "options": ["rbind", "ro", "mode=755", "size=1m"]})");
+      auto r = ctx.RunProbe({"--file=/data/hello", "--write=/data/new"});
+      Check(GetString(r, "/files/~1data~1hello") == "hi\n", "bind-mounted file not visible");
+      Check(GetString(r, "/writes/~1data~1new") == "Read-only file system",
+            "ro lost next to unknown options: " + GetString(r, "/writes/~1data~1new"));
+    }}};
+
+Register mounts_dev_readonly{{
+    "mounts_dev_readonly", "config.md#mounts",
+    "",
+    [](Ctx& ctx) {
+      // "ro" on the /dev tmpfs: /dev still gets its nodes and /dev/pts, and is read-only.
+      ctx.Set("/mounts/1/options", R"(["nosuid", "strictatime", "mode=755", "size=65536k", "ro"])");
+      auto r = ctx.RunProbe({"--write=/dev/new", "--path=/dev/null"});
+      Check(GetString(r, "/writes/~1dev~1new") == "Read-only file system",
+            "write to /dev: " + GetString(r, "/writes/~1dev~1new"));
+      Check(MountinfoHas(r, "/dev/pts", "devpts"), "/dev/pts is not mounted");
+      Check(GetString(r, "/paths/~1dev~1null/type") == "char", "/dev/null is missing");
+    }}};
+
+Register mounts_proc_bind{{
+    "mounts_proc_bind_of_procfs", "config.md#mounts",
+    "",
+    [](Ctx& ctx) {
+      // A bind of a real procfs on /proc is a proc mount (runc's checkProcMount allows it).
+      ctx.Set("/mounts/0", R"({"destination": "/proc", "type": "bind", "source": "/proc",
+                                "options": ["rbind", "nosuid", "noexec", "nodev"]})");
+      auto r = ctx.RunProbe();
+      Check(MountinfoHas(r, "/proc", "proc"), "no procfs on /proc: " + MountinfoLine(r, "/proc"));
+    }}};
+
 Register mounts_order{{
     "mounts_in_listed_order", "config.md#mounts",
     "",
@@ -136,6 +177,19 @@ Register process_cwd{{
       ctx.Set("/process/cwd", R"("/tmp")");
       auto r = ctx.RunProbe();
       Check(GetString(r, "/cwd") == "/tmp", "cwd: " + GetString(r, "/cwd"));
+    }}};
+
+Register process_cwd_root_only{{
+    "process_cwd_only_root_can_enter", "config.md#process",
+    "runc enters the cwd before switching user and retries after on EACCES/EPERM",
+    [](Ctx& ctx) {
+      // /root is 0700 in the rootfs: the user could not chdir there itself.
+      std::filesystem::permissions(ctx.rootfs() + "/root", std::filesystem::perms::owner_all);
+      ctx.Set("/process/user", R"({"uid": 1000, "gid": 1000})");
+      ctx.Set("/process/cwd", R"("/root")");
+      auto r = ctx.RunProbe();
+      Check(GetString(r, "/cwd") == "/root", "cwd: " + GetString(r, "/cwd"));
+      Check(GetInt(r, "/uid", -1) == 1000, "uid: " + Str(GetInt(r, "/uid", -1)));
     }}};
 
 Register process_user{{

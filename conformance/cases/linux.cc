@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conformance/cases/util.h"
+#include "tests/support/background_process.h"
 
 namespace husk::conformance {
 namespace {
@@ -77,6 +78,45 @@ Register ns_join{{
         Check(NsOf(r, t) == st.st_ino, std::string(t) + " namespace not joined");
       }
       ctx.Delete(true, a);
+    }}};
+
+// A process of the harness's in new mount and uts namespaces (unshare(1)) for containers
+// to join.
+class NamespaceHolder : public husk::testing::BackgroundProcess {
+ public:
+  NamespaceHolder() : BackgroundProcess(husk::testing::NamespaceHolderArgv()) {
+    for (int i = 0; i < 300 && Ns("mnt") == HostNs("mnt"); ++i) SleepMs(10);
+    if (Ns("mnt") == HostNs("mnt")) Fail("harness: unshare did not make a mount namespace");
+  }
+  std::string Path(const std::string& type) const { return NsPath(type); }
+  unsigned long long Ns(const std::string& type) const {
+    struct stat st;
+    return ::stat(Path(type).c_str(), &st) == 0 ? st.st_ino : 0;
+  }
+};
+
+Register ns_join_mount{{
+    "namespace_mount_joined_by_path", "config-linux.md#namespaces",
+    "",
+    [](Ctx& ctx) {
+      NamespaceHolder holder;
+      ctx.AddNamespace("mount", holder.Path("mnt"));
+      auto r = ctx.RunProbe();
+      Check(NsOf(r, "mnt") == holder.Ns("mnt"), "mount namespace not joined");
+      Check(MountinfoHas(r, "/proc", "proc"), "the container's /proc is missing");
+    }}};
+
+Register ns_join_uts_hostname{{
+    "namespace_uts_joined_with_hostname", "config-linux.md#namespaces",
+    "config.md#hostname: the container's UTS namespace may be shared; runc sets the name in it",
+    [](Ctx& ctx) {
+      NamespaceHolder holder;
+      ctx.AddNamespace("uts", holder.Path("uts"));
+      ctx.Set("/hostname", R"("joined-uts-name")");
+      auto r = ctx.RunProbe();
+      Check(NsOf(r, "uts") == holder.Ns("uts"), "uts namespace not joined");
+      Check(GetString(r, "/hostname") == "joined-uts-name",
+            "hostname in the joined uts namespace: " + GetString(r, "/hostname"));
     }}};
 
 Register ns_wrong_type{{

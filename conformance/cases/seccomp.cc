@@ -6,14 +6,13 @@
 // visible as its errno and a miss as success.
 #include <signal.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <thread>
 
 #include "conformance/cases/util.h"
+#include "tests/support/background_process.h"
 #include "tests/support/seccomp_profiles.h"
 
 namespace husk::conformance {
@@ -208,31 +207,23 @@ Register flag_tsync{{"seccomp_flag_tsync", "config-linux.md#seccomp", kRuncFlags
   CheckFlags(ctx, R"(["SECCOMP_FILTER_FLAG_TSYNC"])");
 }}};
 
-// The notify agent, started for one case and stopped (only its pid) at the end.
+// The notify agent, started for one case and stopped when it ends.
 class AgentProcess {
  public:
-  explicit AgentProcess(Ctx& ctx) {
-    socket_ = ctx.MakeDir("agent") + "/agent.sock";
-    log_ = ctx.bundle() + "/agent/agent.log";
-    std::string bin = std::string(HUSK_CONF_BUILD_DIR) + "/conformance/husk-seccomp-agent";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execl(bin.c_str(), bin.c_str(), socket_.c_str(), log_.c_str(), nullptr);
-      ::_exit(127);
-    }
+  explicit AgentProcess(Ctx& ctx)
+      : socket_(ctx.MakeDir("agent") + "/agent.sock"),
+        log_(ctx.bundle() + "/agent/agent.log"),
+        process_({std::string(HUSK_CONF_BUILD_DIR) + "/conformance/husk-seccomp-agent", socket_,
+                  log_}) {
     for (int i = 0; i < 300 && !std::filesystem::exists(socket_); ++i) SleepMs(10);
     if (!std::filesystem::exists(socket_)) Fail("harness: the seccomp agent did not start");
-  }
-  ~AgentProcess() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
   }
   const std::string& socket() const { return socket_; }
   std::string Log() const { return ReadFileOr(log_); }
 
  private:
   std::string socket_, log_;
-  pid_t pid_ = -1;
+  husk::testing::BackgroundProcess process_;
 };
 
 void CheckNotify(Ctx& ctx, bool nnp, const std::string& flags) {

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/syscalls.h"
@@ -103,8 +106,16 @@ absl::StatusOr<UniqueFd> NewFilesystem(const std::string& type, const std::strin
 
 absl::StatusOr<UniqueFd> Target(int root_fd, const MountPlan& plan) {
   InRootOptions opts{.no_symlinks = plan.no_symlinks};
-  if (plan.source_is_dir) return MkdirAllInRoot(root_fd, plan.destination, 0755, opts);
-  return EnsureFileInRoot(root_fd, plan.destination, 0644, opts);
+  auto target = plan.source_is_dir ? MkdirAllInRoot(root_fd, plan.destination, 0755, opts)
+                                   : EnsureFileInRoot(root_fd, plan.destination, 0644, opts);
+  // S-04: proc and sysfs only ever go on a real directory; say it as runc does (its
+  // "must be mounted on ordinary directory" is what users and tests match).
+  std::optional<int> err = target.ok() ? std::nullopt : StatusErrno(target.status());
+  if ((plan.type == "proc" || plan.type == "sysfs") && (err == ELOOP || err == ENOTDIR)) {
+    return ErrnoError(*err, absl::StrCat(Where(plan), ": filesystem ", Quote(plan.type),
+                                         " must be mounted on ordinary directory"));
+  }
+  return target;
 }
 
 absl::Status MountCgroups(int root_fd, const MountPlan& plan, int target_fd,
@@ -176,29 +187,21 @@ absl::Status ApplyMount(int root_fd, const MountPlan& plan,
   if (plan.type == "cgroup" || plan.type == "cgroup2") {
     return MountCgroups(root_fd, plan, target.get(), cgroups, cgroupns);
   }
-  UniqueFd mnt;
-  if (plan.options.bind) {
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (plan.options.recursive ? AT_RECURSIVE : 0);
-    mnt.Reset(open_tree(AT_FDCWD, plan.source.c_str(), flags));
-    if (!mnt) return ErrnoError(where);
-    if (!plan.options.sb_flags.empty() || !plan.options.data.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": filesystem options are not supported on bind mounts (",
-          plan.options.sb_flags.empty() ? plan.options.data[0].first : plan.options.sb_flags[0],
-          ")"));
-    }
-  } else {
-    ASSIGN_OR_RETURN(mnt, NewFilesystem(plan.type, plan.source, plan.options, where));
+  UniqueFd fresh;
+  int mnt = plan.source_tree.get();  // binds: the tree the parent cloned
+  if (!plan.options.bind) {
+    ASSIGN_OR_RETURN(fresh, NewFilesystem(plan.type, plan.source, plan.options, where));
+    mnt = fresh.get();
   }
-  RETURN_IF_ERROR(SetAttrs(mnt.get(), plan.options, where));
+  RETURN_IF_ERROR(SetAttrs(mnt, plan.options, where));
   if (plan.options.idmap) {
     unsigned flags = AT_EMPTY_PATH | (plan.options.idmap_recursive ? AT_RECURSIVE : 0);
-    if (sys::MountSetattr(mnt.get(), "", flags, MOUNT_ATTR_IDMAP, 0, 0, plan.userns_fd) != 0) {
+    if (sys::MountSetattr(mnt, "", flags, MOUNT_ATTR_IDMAP, 0, 0, plan.userns_fd) != 0) {
       return ErrnoError(absl::StrCat(where, ": idmap"));
     }
   }
-  RETURN_IF_ERROR(SetPropagation(mnt.get(), plan.options, where));
-  return Attach(mnt.get(), target.get(), where);
+  RETURN_IF_ERROR(SetPropagation(mnt, plan.options, where));
+  return Attach(mnt, target.get(), where);
 }
 
 absl::Status BindFd(int source_fd, int target_fd, bool recursive, uint64_t attr_set,
@@ -228,7 +231,11 @@ absl::Status CheckProcMount(const MountPlan& plan, const std::string& pointer) {
   };
   const std::string& dest = plan.destination;
   if (dest == "/proc") {
-    if (plan.type != "proc") {
+    // A bind of a real procfs (runc allows it too) is checked on the cloned tree itself.
+    struct statfs fs;
+    bool procfs_bind = plan.options.bind && fstatfs(plan.source_tree.get(), &fs) == 0 &&
+                       fs.f_type == PROC_SUPER_MAGIC;
+    if (plan.type != "proc" && !procfs_bind) {
       return absl::InvalidArgumentError(absl::StrCat(
           pointer, ": ", Quote(dest), " cannot be mounted: it is not of type proc"));
     }
@@ -243,8 +250,28 @@ absl::Status CheckProcMount(const MountPlan& plan, const std::string& pointer) {
 }
 }  // namespace
 
+namespace {
+// config.md passes options the runtime does not know to mount(2) as data, and runc does
+// so for binds too; but MS_BIND ignores the data argument (and a bind remount only
+// changes per-mount flags), so such options never reach a filesystem. Say so once.
+void WarnIgnoredBindOptions(MountPlan& plan, const std::string& pointer,
+                            std::vector<std::string>* warnings) {
+  std::vector<std::string> ignored = plan.options.sb_flags;
+  for (const auto& [key, value] : plan.options.data) {
+    ignored.push_back(value.empty() ? key : absl::StrCat(key, "=", value));
+  }
+  if (ignored.empty()) return;
+  warnings->push_back(absl::StrCat(pointer, "/options: ", absl::StrJoin(ignored, ","),
+                                   " ignored: a bind mount takes no filesystem options "
+                                   "(the kernel ignores mount data with MS_BIND)"));
+  plan.options.sb_flags.clear();
+  plan.options.data.clear();
+}
+}  // namespace
+
 absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
-                                                  const std::string& bundle) {
+                                                  const std::string& bundle,
+                                                  std::vector<std::string>* warnings) {
   std::vector<MountPlan> plans;
   for (size_t i = 0; i < config.mounts.size(); ++i) {
     const spec::Mount& m = config.mounts[i];
@@ -263,11 +290,17 @@ absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
       }
       plan.source = m.source->front() == '/' ? CleanPath(*m.source)
                                               : CleanPath(absl::StrCat(bundle, "/", *m.source));
+      unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (plan.options.recursive ? AT_RECURSIVE : 0);
+      plan.source_tree.Reset(open_tree(AT_FDCWD, plan.source.c_str(), flags));
+      if (!plan.source_tree) {
+        return ErrnoError(absl::StrCat(pointer, "/source: open ", Quote(plan.source)));
+      }
       struct stat st;
-      if (stat(plan.source.c_str(), &st) != 0) {
+      if (fstat(plan.source_tree.get(), &st) != 0) {
         return ErrnoError(absl::StrCat(pointer, "/source: stat ", Quote(plan.source)));
       }
       plan.source_is_dir = S_ISDIR(st.st_mode);
+      WarnIgnoredBindOptions(plan, pointer, warnings);
     } else {
       if (plan.type.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(pointer, "/type: required unless the mount is a bind mount"));
@@ -275,6 +308,17 @@ absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
       plan.source = m.source.value_or("");
     }
     RETURN_IF_ERROR(CheckProcMount(plan, pointer));
+    // A read-only /dev is made read-only once populated: nodes, /dev/pts, the console.
+    if (plan.destination == "/dev") {
+      if (plan.options.attr_set & MOUNT_ATTR_RDONLY) {
+        plan.options.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+        plan.readonly_after_setup = true;
+      }
+      if (plan.options.rec_attr_set & MOUNT_ATTR_RDONLY) {
+        plan.options.rec_attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+        plan.readonly_after_setup = plan.readonly_after_setup_recursive = true;
+      }
+    }
     if (plan.type == "proc" || plan.type == "sysfs") plan.no_symlinks = true;
     if (plan.destination == "/dev") plan.no_symlinks = true;
     if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) plan.options.idmap = true;

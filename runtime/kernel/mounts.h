@@ -1,8 +1,11 @@
 // Mounting one config.json `mounts` entry inside the container root with the new mount
 // API: a detached mount (open_tree clone for binds, fsopen/fsmount otherwise) gets its
 // attributes, then move_mount attaches it to a target fd resolved inside the root
-// (design.md §5). Planning (option parsing, bind source lookup) happens in the parent;
-// Apply* run in the child, in its mount namespace, before pivot_root.
+// (design.md §5). Planning happens in the parent, and so does opening bind sources: the
+// host path is resolved once, with husk's own credentials, before the child enters any
+// namespace (a user-namespaced init could not reach a source under a 0700 directory),
+// and the child attaches the detached tree by fd. Apply* run in the child, in its mount
+// namespace, before pivot_root.
 #ifndef HUSK_RUNTIME_KERNEL_MOUNTS_H_
 #define HUSK_RUNTIME_KERNEL_MOUNTS_H_
 
@@ -28,17 +31,24 @@ struct CgroupMountSource {
 struct MountPlan {
   int index = 0;             // position in config.json, for error messages
   std::string destination;   // absolute, inside the container
-  std::string source;        // bind: absolute host path; otherwise the fs source
+  std::string source;        // bind: absolute host path (messages); otherwise the fs source
+  UniqueFd source_tree;      // bind: the source, cloned by open_tree in the parent
   std::string type;          // "bind" for binds
   MountOptions options;
   bool source_is_dir = true; // binds: what to create at the destination
   bool no_symlinks = false;  // proc, sysfs: refuse symlinks anywhere on the path
   int userns_fd = -1;        // idmapped mounts: a user namespace with the mount's mapping
+  // "ro" on /dev: applied after /dev is populated (devices, /dev/pts, the console), like
+  // husk's own cgroup tmpfs (the init calls RemountReadonly at the end of its setup).
+  bool readonly_after_setup = false;
+  bool readonly_after_setup_recursive = false;
 };
 
 // Parent side: plans every entry of config.mounts. `bundle` resolves relative bind sources.
+// Filesystem options on a bind mount (which the kernel ignores) become a warning.
 absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
-                                                  const std::string& bundle);
+                                                  const std::string& bundle,
+                                                  std::vector<std::string>* warnings);
 
 // Child side. `cgroups` feeds `cgroup` mounts; `cgroupns` says whether to mount fresh
 // cgroup filesystems (own namespace) or bind the container's host directories.

@@ -204,9 +204,14 @@ absl::Status ReadonlyPaths(const std::vector<std::string>& paths) {
   return absl::OkStatus();
 }
 
-absl::Status MakeRootReadonly() {
-  if (sys::MountSetattr(AT_FDCWD, "/", 0, MOUNT_ATTR_RDONLY, 0, 0) != 0) {
-    return ErrnoError("make \"/\" read-only");
+absl::Status RemountReadonly(const std::string& path, bool recursive) {
+  ASSIGN_OR_RETURN(UniqueFd target, RootFd());
+  if (path != "/") {
+    ASSIGN_OR_RETURN(target, OpenNoFollow(target.get(), path));
+  }
+  if (sys::MountSetattr(target.get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+                        MOUNT_ATTR_RDONLY, 0, 0) != 0) {
+    return ErrnoError(absl::StrCat("make ", Quote(path), " read-only"));
   }
   return absl::OkStatus();
 }

@@ -30,7 +30,9 @@ absl::Status SetRootPropagation(unsigned long propagation, bool recursive);
 // (CVE-2025-31133).
 absl::Status MaskPaths(const std::vector<std::string>& paths);
 absl::Status ReadonlyPaths(const std::vector<std::string>& paths);
-absl::Status MakeRootReadonly();
+// The mount at `path` (inside the root; "/" for root.readonly) made read-only, with its
+// submounts when `recursive`.
+absl::Status RemountReadonly(const std::string& path, bool recursive = false);
 
 }  // namespace husk::kernel
 

@@ -174,7 +174,7 @@ absl::Status WaitForStart(int listen_fd) {
   }
   if (plan.ns.Creates(NS::kNetwork)) CHILD_CHECK(channel, kernel::LoopbackUp());
   CHILD_CHECK(channel, SetupRootfs(plan));
-  if (plan.ns.Creates(NS::kUts)) CHILD_CHECK(channel, kernel::SetHostname(plan.hostname, plan.domainname));
+  if (plan.ns.Has(NS::kUts)) CHILD_CHECK(channel, kernel::SetHostname(plan.hostname, plan.domainname));
   if (!plan.no_new_keyring) {
     std::string name = absl::StrCat("_ses.", plan.id);
     if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS) {
@@ -191,7 +191,12 @@ absl::Status WaitForStart(int listen_fd) {
   CHILD_CHECK(channel, kernel::ApplySysctls(plan.sysctls));
   CHILD_CHECK(channel, kernel::MaskPaths(plan.masked_paths));
   CHILD_CHECK(channel, kernel::ReadonlyPaths(plan.readonly_paths));
-  if (plan.readonly_root) CHILD_CHECK(channel, kernel::MakeRootReadonly());
+  for (const kernel::MountPlan& m : plan.mounts) {
+    if (m.readonly_after_setup) {
+      CHILD_CHECK(channel, kernel::RemountReadonly(m.destination, m.readonly_after_setup_recursive));
+    }
+  }
+  if (plan.readonly_root) CHILD_CHECK(channel, kernel::RemountReadonly("/"));
   if (setsid() < 0) Die(channel, ErrnoError("setsid"));
   if (slave) {
     CHILD_CHECK(channel, kernel::AttachPty(slave.get()));
@@ -204,12 +209,21 @@ absl::Status WaitForStart(int listen_fd) {
   const bool seccomp_early = plan.seccomp.Enabled() && !plan.no_new_privileges;
   const bool seccomp_before_ready =
       plan.seccomp.Enabled() && plan.no_new_privileges && plan.seccomp.listener;
+  // runc's order: enter the cwd still as root, so a directory only root may enter
+  // (/root, 0700) works for a non-root user, who keeps it; a directory root may not
+  // enter (root squashed by NFS, or a user namespace) is tried again as the user.
+  auto cwd_error = [&] {
+    return ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed"));
+  };
+  bool cwd_again = false;
+  if (chdir(plan.cwd.c_str()) != 0) {
+    if (errno != EACCES && errno != EPERM) Die(channel, cwd_error());
+    cwd_again = true;
+  }
   if (seccomp_early) CHILD_CHECK(channel, LoadSeccomp(plan, channel));
   CHILD_CHECK(channel, SwitchUser(plan));
   if (plan.umask) umask(*plan.umask);
-  if (chdir(plan.cwd.c_str()) != 0) {
-    Die(channel, ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed")));
-  }
+  if (cwd_again && chdir(plan.cwd.c_str()) != 0) Die(channel, cwd_error());
   // A cwd reached through a host fd (/proc/self/fd/N, CVE-2024-21626) is unreachable
   // from the new root: the kernel prefixes it with "(unreachable)" and glibc fails with
   // ENOENT. The buffer must fit any path, or the kernel reports ERANGE before that.
@@ -304,6 +318,7 @@ void CloseInheritedFds(const InitPlan& plan, int channel_fd) {
   keep.insert(keep.end(), plan.cgroup_fds.begin(), plan.cgroup_fds.end());
   for (const kernel::NamespaceJoin& j : plan.ns.join) keep.push_back(j.fd.get());
   for (const UniqueFd& fd : plan.idmap_userns) keep.push_back(fd.get());
+  for (const kernel::MountPlan& m : plan.mounts) keep.push_back(m.source_tree.get());
   std::sort(keep.begin(), keep.end());
   unsigned next = 3 + static_cast<unsigned>(plan.preserve_fds);
   for (int fd : keep) {

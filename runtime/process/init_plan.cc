@@ -1,6 +1,7 @@
 #include "runtime/process/init_plan.h"
 
 #include <sched.h>
+#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -25,9 +26,25 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
 
   ASSIGN_OR_RETURN(plan.ns, kernel::PlanNamespaces(lx));
   using NS = spec::NamespaceType;
-  if (!plan.ns.Creates(NS::kMount)) {
+  if (!plan.ns.Has(NS::kMount)) {
+    // config-linux.md: a namespace type left out means the container "MUST inherit the
+    // runtime namespace of that type". Building the root (the mounts, /dev, pivot_root)
+    // in husk's own mount namespace would change the host's mounts and leave them behind
+    // after the container; runc does that (and leaks the mounts). husk refuses instead.
     return absl::InvalidArgumentError(
-        "linux/namespaces: a new mount namespace is required to set up the rootfs");
+        "linux/namespaces: no mount namespace: the container would inherit husk's own "
+        "(config-linux.md), and setting up its root there would mount on the host; add "
+        "{\"type\": \"mount\"} (new) or a mount namespace path to join");
+  }
+  for (const kernel::NamespaceJoin& j : plan.ns.join) {
+    struct stat joined, own;
+    if (j.type == NS::kMount && fstat(j.fd.get(), &joined) == 0 &&
+        stat("/proc/self/ns/mnt", &own) == 0 && joined.st_ino == own.st_ino &&
+        joined.st_dev == own.st_dev) {
+      return absl::InvalidArgumentError(
+          "linux/namespaces: the mount namespace to join is husk's own: setting up the "
+          "container's root there would mount on the host");
+    }
   }
   plan.two_stage = !plan.ns.join.empty() || plan.ns.Creates(NS::kTime);
   plan.clone_flags = plan.two_stage ? 0 : (plan.ns.create & ~static_cast<uint64_t>(CLONE_NEWCGROUP));
@@ -35,17 +52,12 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   plan.gid_mappings = lx.gid_mappings;
   plan.time_offsets = lx.time_offsets;
 
-  // ValidateConfig already refused a hostname without any uts namespace.
-  if (config.hostname && !plan.ns.Creates(NS::kUts) && !config.hostname->empty()) {
-    return absl::InvalidArgumentError("hostname: cannot set the hostname of a joined uts namespace");
-  }
+  // ValidateConfig already refused a hostname or domainname without any uts namespace; a
+  // joined one gets them set (config.md: the container's UTS namespace "may be" shared).
   plan.hostname = config.hostname.value_or("");
   plan.domainname = config.domainname.value_or("");
-  if (!plan.domainname.empty() && !plan.ns.Creates(NS::kUts)) {
-    return absl::InvalidArgumentError("domainname: setting the domainname requires a new uts namespace");
-  }
 
-  ASSIGN_OR_RETURN(plan.mounts, kernel::PlanMounts(config, bundle));
+  ASSIGN_OR_RETURN(plan.mounts, kernel::PlanMounts(config, bundle, warnings));
   for (kernel::MountPlan& m : plan.mounts) {
     if (!m.options.idmap) continue;
     // An idmap option without mappings of its own uses the container's user namespace

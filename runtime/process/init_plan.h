@@ -52,7 +52,7 @@ struct InitPlan {
   std::vector<std::string> masked_paths, readonly_paths;
 
   // Process attributes.
-  std::string hostname, domainname;
+  std::string hostname, domainname;  // set in a new or joined uts namespace when non-empty
   bool no_new_keyring = false;
   std::vector<kernel::SysctlPlan> sysctls;
   std::vector<kernel::RlimitPlan> rlimits;

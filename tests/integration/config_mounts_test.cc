@@ -88,6 +88,78 @@ TEST_F(ConfigMountsTest, ReadOnlyBindRefusesWrites) {
   EXPECT_NE(::access((src.Path() + "/x").c_str(), F_OK), 0);
 }
 
+// config.md passes unknown options to mount(2) as data; on a bind the kernel ignores
+// them (MS_BIND), so the mount is made and the options are named in a warning.
+TEST_F(ConfigMountsTest, FilesystemOptionsOnABindAreIgnoredWithAWarning) {
+  Bundle b;
+  TempDir src("bind-opts");
+  WriteFile(src.Path() + "/hello", "hi\n");
+  AddMount(b, Bind(src.Path(), "/run", R"("bind","ro","mode=755","size=1m")"));
+  CmdResult r = RunScript(root_, b, "cat /run/hello; touch /run/x 2>&1; echo rc=$?");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_THAT(r.out, HasSubstr("hi\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("Read-only file system")) << r;  // "ro" still applied
+  EXPECT_THAT(r.err, HasSubstr("level=warning"));
+  EXPECT_THAT(r.err, HasSubstr("mounts/7/options: mode=755,size=1m ignored: a bind mount "
+                               "takes no filesystem options"));
+}
+
+// A "ro" /dev is populated first (nodes, /dev/pts, /dev/shm) and made read-only last.
+TEST_F(ConfigMountsTest, ReadOnlyDevIsPopulatedFirst) {
+  Bundle b;
+  b.SetJson("/mounts/1/options", R"(["nosuid","strictatime","mode=755","size=65536k","ro"])");
+  CmdResult r = RunScript(root_, b,
+                          "echo x > /dev/null && echo null-ok; test -d /dev/pts && echo pts-ok; "
+                          "touch /dev/new 2>&1; grep ' /dev ' /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_THAT(r.out, HasSubstr("null-ok\npts-ok\n")) << r;
+  EXPECT_THAT(r.out, HasSubstr("Read-only file system")) << r;
+  EXPECT_THAT(MountOptionsOf(r.out, "/dev"), HasSubstr("ro")) << r;
+}
+
+// A bind of the host's procfs onto /proc is a procfs (runc accepts it); a bind of
+// anything else there is still refused (S-03).
+TEST_F(ConfigMountsTest, BindOfProcfsOnProc) {
+  Bundle b;
+  b.SetJson("/mounts/0", R"({"destination":"/proc","type":"bind","source":"/proc",
+                             "options":["rbind","nosuid","noexec","nodev"]})");
+  CmdResult r = RunScript(root_, b, "grep -c . /proc/self/status >/dev/null && echo ok");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "ok\n");
+  Bundle bad;
+  TempDir src("not-proc");
+  bad.SetJson("/mounts/0", R"({"destination":"/proc","type":"bind","source":")" + src.Path() +
+                                R"(","options":["rbind"]})");
+  bad.Write();
+  CmdResult c = root_.Husk({"run", "--bundle", bad.Path(), bad.Id()});
+  EXPECT_NE(c.exit_code, 0) << c;
+  EXPECT_THAT(c.err, HasSubstr("cannot be mounted: it is not of type proc")) << c;
+  EXPECT_TRUE(NoLeftovers(root_, bad.Id(), bad));
+}
+
+// Bind sources are opened by husk with its own credentials before the init enters the
+// user namespace: a source below a 0700 directory works for a container whose root is
+// an unprivileged host uid (runc opens such sources on the host side too).
+TEST_F(ConfigMountsTest, BindSourceUnderAPrivateDirectoryWithAUserNamespace) {
+  TempDir top("private-parent");
+  ASSERT_EQ(::chmod(top.Path().c_str(), 0700), 0);
+  std::string inner = top.Path() + "/shared";
+  ASSERT_EQ(::mkdir(inner.c_str(), 0755), 0);
+  WriteFile(inner + "/file", "reachable\n");
+  Bundle b;
+  b.SetJson("/linux/namespaces",
+            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
+                {"type":"mount"},{"type":"user"}])");
+  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  b.Remove("/linux/resources");
+  b.Remove("/mounts/6");  // the cgroup mount: not ours to mount in a user namespace
+  AddMount(b, Bind(inner, "/run", R"("rbind","ro")"));
+  CmdResult r = RunScript(root_, b, "cat /run/file");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "reachable\n");
+}
+
 TEST_F(ConfigMountsTest, RbindCarriesSubmountsBindDoesNot) {
   Bundle b;
   DirWithSubmount src;
@@ -283,6 +355,7 @@ TEST_F(ConfigMountsTest, SymlinkedProcOrSysIsRefused) {
       EXPECT_NE(r.exit_code, 0) << r;
       EXPECT_THAT(r.out, Not(HasSubstr("ran"))) << r;
       EXPECT_THAT(r.err, HasSubstr(std::string("/") + dir)) << r;
+      EXPECT_THAT(r.err, HasSubstr("must be mounted on ordinary directory")) << r;
       EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
       EXPECT_EQ(watched(), before);
     }

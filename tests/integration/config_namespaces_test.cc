@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/background_process.h"
 #include "tests/support/config_util.h"
 #include "tests/support/harness.h"
 
@@ -110,6 +111,66 @@ TEST_F(ConfigNamespacesTest, JoinByPathSharesNamespaces) {
   EXPECT_TRUE(WaitForPidGone(cb.pid));
   Delete(a.Id());
   EXPECT_TRUE(WaitForPidGone(ca.pid));
+}
+
+// A process of the test's own in fresh mount and uts namespaces (unshare(1)), to join.
+class NamespaceHolder : public BackgroundProcess {
+ public:
+  NamespaceHolder() : BackgroundProcess(NamespaceHolderArgv()) {
+    // Ready once unshare(2) has run: its namespaces differ from ours.
+    for (int i = 0; i < 300 && NsInode(pid(), "mnt") == NsInode(0, "mnt"); ++i) usleep(10000);
+  }
+  std::string Path(const char* ns) const { return NsPath(ns); }
+};
+
+// A joined mount namespace gets the container's mounts and root; a joined uts namespace
+// gets the configured hostname (runc does both; config.md: the container's UTS namespace
+// "may be the runtime UTS namespace").
+TEST_F(ConfigNamespacesTest, JoinsMountNamespaceAndSetsHostnameInJoinedUts) {
+  NamespaceHolder holder;
+  ASSERT_NE(NsInode(holder.pid(), "mnt"), NsInode(0, "mnt"));
+  Bundle b;
+  b.SetJson("/linux/namespaces",
+            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts","path":")" +
+                holder.Path("uts") + R"("},{"type":"mount","path":")" + holder.Path("mnt") +
+                R"("}])");
+  b.SetJson("/hostname", R"("joined-uts")");
+  b.SetArgs({"/bin/sh", "-c", "hostname; cat /proc/self/mountinfo | wc -l"});
+  Created c = CreateContainer(root_, b);
+  ASSERT_TRUE(c.ok()) << c.result;
+  EXPECT_EQ(NsInode(c.pid, "mnt"), NsInode(holder.pid(), "mnt"));
+  EXPECT_EQ(NsInode(c.pid, "uts"), NsInode(holder.pid(), "uts"));
+  std::string out = StartAndCollect(root_, b, c);
+  std::vector<std::string> lines = SplitLines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0], "joined-uts");
+  EXPECT_GT(std::stoi(lines[1]), 5) << "the container's mounts are missing";
+  Delete(b.Id());
+}
+
+TEST_F(ConfigNamespacesTest, NoMountNamespaceOrOurOwnIsRefused) {
+  Bundle b;
+  b.SetJson("/linux/namespaces", R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},
+      {"type":"uts"}])");
+  b.Remove("/linux/maskedPaths");
+  b.Remove("/linux/readonlyPaths");
+  b.Write();
+  CmdResult r = root_.Husk({"run", "--bundle", b.Path(), b.Id()});
+  EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("linux/namespaces: no mount namespace: the container would "
+                               "inherit husk's own"));
+  EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
+  // Joining the mount namespace husk runs in is the same thing.
+  Bundle own;
+  own.SetJson("/linux/namespaces",
+              R"([{"type":"pid"},{"type":"mount","path":"/proc/)" + std::to_string(::getpid()) +
+                  R"(/ns/mnt"}])");
+  own.Remove("/hostname");
+  own.Write();
+  r = root_.Husk({"run", "--bundle", own.Path(), own.Id()});
+  EXPECT_NE(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("the mount namespace to join is husk's own"));
+  EXPECT_TRUE(NoLeftovers(root_, own.Id(), own));
 }
 
 TEST_F(ConfigNamespacesTest, WrongNamespaceTypeIsRefused) {

@@ -220,6 +220,17 @@ TEST_F(ConfigProcessTest, NonNamespacedSysctlIsRefused) {
   EXPECT_TRUE(NoLeftovers(root_, b.Id(), b));
 }
 
+// A cwd only root may enter (/root is 0700) with a non-root user: entered before the
+// switch, as runc does, and kept.
+TEST_F(ConfigProcessTest, CwdOnlyRootCanEnterWorksForAnotherUser) {
+  Bundle b;
+  b.SetJson("/process/user", R"({"uid": 1000, "gid": 1000})");
+  b.SetJson("/process/cwd", R"("/root")");
+  CmdResult r = RunScript(root_, b, "pwd; id -u; ls . >/dev/null 2>&1 || echo no-list");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "/root\n1000\nno-list\n");
+}
+
 }  // namespace
 }  // namespace husk::testing
 

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "tests/support/background_process.h"
 #include "tests/support/config_util.h"
 #include "tests/support/harness.h"
 #include "tests/support/lifecycle_util.h"
@@ -29,27 +30,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The agent binary in the background, stopped (only this pid) when the test ends.
+// The agent binary in the background, stopped when the test ends.
 class Agent {
  public:
-  Agent() : dir_("agent") {
-    socket_ = dir_.Path() + "/agent.sock";
-    log_ = dir_.Path() + "/agent.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execl(HUSK_SECCOMP_AGENT, HUSK_SECCOMP_AGENT, socket_.c_str(), log_.c_str(), nullptr);
-      ::_exit(127);
-    }
+  Agent()
+      : dir_("agent"),
+        socket_(dir_.Path() + "/agent.sock"),
+        log_(dir_.Path() + "/agent.log"),
+        process_({HUSK_SECCOMP_AGENT, socket_, log_}) {
     for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_TRUE(std::filesystem::exists(socket_)) << "the seccomp agent did not start";
-  }
-  ~Agent() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
   }
   const std::string& Socket() const { return socket_; }
   std::string Log() const {
@@ -67,7 +59,7 @@ class Agent {
  private:
   TempDir dir_;
   std::string socket_, log_;
-  pid_t pid_ = -1;
+  BackgroundProcess process_;
 };
 
 class SeccompTest : public ::testing::Test {
