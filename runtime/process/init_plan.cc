@@ -33,7 +33,9 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
     // after the container; runc does that (and leaks the mounts). husk refuses instead.
     return absl::InvalidArgumentError(
         "linux/namespaces: no mount namespace: the container would inherit husk's own "
-        "(config-linux.md), and setting up its root there would mount on the host; add "
+        "(config-linux.md: \"If a namespace type is not specified in the namespaces array, "
+        "the container MUST inherit the runtime namespace of that type\"), and setting up "
+        "its root there would mount on the host and outlive the container; add "
         "{\"type\": \"mount\"} (new) or a mount namespace path to join");
   }
   for (const kernel::NamespaceJoin& j : plan.ns.join) {
