@@ -178,6 +178,19 @@ Register unknown_names{{
       Check(got[0].err == 42, "sched_yield not refused: errno " + Str(got[0].err));
     }}};
 
+Register getcwd_denied{{
+    "seccomp_getcwd_denied_without_nnp", "config-linux.md#seccomp",
+    "runtime-tools' linux_seccomp profile; runc 1.1.5 and crun call getcwd after loading the "
+    "filter and fail create",
+    [](Ctx& ctx) {
+      // The container's program is what the profile is for, not the runtime's init.
+      ctx.Set("/process/noNewPrivileges", "false");
+      ctx.Set("/linux/seccomp", R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+          {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]})");
+      std::vector<Call> got = Syscalls(ctx, {N(SYS_getcwd) + ",0,0"});
+      Check(got[0].err == EPERM, "getcwd in the container: errno " + Str(got[0].err));
+    }}};
+
 Register errno_on_wrong_action{{
     "seccomp_errnoret_needs_errno_action", "config-linux.md#seccomp",
     "runc and crun ignore errnoRet on actions without an errno; the spec says MUST fail",

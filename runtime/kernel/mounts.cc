@@ -104,6 +104,15 @@ absl::StatusOr<UniqueFd> NewFilesystem(const std::string& type, const std::strin
   return mnt;
 }
 
+unsigned BindTreeFlags(const MountOptions& o) {
+  return OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.recursive ? AT_RECURSIVE : 0);
+}
+
+bool IsProcfs(int fd) {
+  struct statfs fs;
+  return fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
 absl::StatusOr<UniqueFd> Target(int root_fd, const MountPlan& plan) {
   InRootOptions opts{.no_symlinks = plan.no_symlinks};
   auto target = plan.source_is_dir ? MkdirAllInRoot(root_fd, plan.destination, 0755, opts)
@@ -187,11 +196,19 @@ absl::Status ApplyMount(int root_fd, const MountPlan& plan,
   if (plan.type == "cgroup" || plan.type == "cgroup2") {
     return MountCgroups(root_fd, plan, target.get(), cgroups, cgroupns);
   }
-  UniqueFd fresh;
-  int mnt = plan.source_tree.get();  // binds: the tree the parent cloned
+  UniqueFd opened;
+  int mnt = plan.source_tree.get();  // binds in a user namespace: cloned by the parent
   if (!plan.options.bind) {
-    ASSIGN_OR_RETURN(fresh, NewFilesystem(plan.type, plan.source, plan.options, where));
-    mnt = fresh.get();
+    ASSIGN_OR_RETURN(opened, NewFilesystem(plan.type, plan.source, plan.options, where));
+    mnt = opened.get();
+  } else if (mnt < 0) {
+    opened.Reset(open_tree(AT_FDCWD, plan.source.c_str(), BindTreeFlags(plan.options)));
+    if (!opened) return ErrnoError(where);
+    mnt = opened.get();
+  }
+  if (plan.destination == "/proc" && plan.options.bind && !IsProcfs(mnt)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": it is not of type proc (S-03: only procfs goes on /proc)"));
   }
   RETURN_IF_ERROR(SetAttrs(mnt, plan.options, where));
   if (plan.options.idmap) {
@@ -231,10 +248,13 @@ absl::Status CheckProcMount(const MountPlan& plan, const std::string& pointer) {
   };
   const std::string& dest = plan.destination;
   if (dest == "/proc") {
-    // A bind of a real procfs (runc allows it too) is checked on the cloned tree itself.
+    // A bind of a real procfs is allowed (runc too). Checked here for an early error and
+    // again by ApplyMount on the very tree it attaches.
     struct statfs fs;
-    bool procfs_bind = plan.options.bind && fstatfs(plan.source_tree.get(), &fs) == 0 &&
-                       fs.f_type == PROC_SUPER_MAGIC;
+    bool procfs_bind =
+        plan.options.bind && (plan.source_tree ? IsProcfs(plan.source_tree.get())
+                                               : statfs(plan.source.c_str(), &fs) == 0 &&
+                                                     fs.f_type == PROC_SUPER_MAGIC);
     if (plan.type != "proc" && !procfs_bind) {
       return absl::InvalidArgumentError(absl::StrCat(
           pointer, ": ", Quote(dest), " cannot be mounted: it is not of type proc"));
@@ -271,6 +291,7 @@ void WarnIgnoredBindOptions(MountPlan& plan, const std::string& pointer,
 
 absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
                                                   const std::string& bundle,
+                                                  bool open_bind_sources,
                                                   std::vector<std::string>* warnings) {
   std::vector<MountPlan> plans;
   for (size_t i = 0; i < config.mounts.size(); ++i) {
@@ -290,13 +311,15 @@ absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
       }
       plan.source = m.source->front() == '/' ? CleanPath(*m.source)
                                               : CleanPath(absl::StrCat(bundle, "/", *m.source));
-      unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (plan.options.recursive ? AT_RECURSIVE : 0);
-      plan.source_tree.Reset(open_tree(AT_FDCWD, plan.source.c_str(), flags));
-      if (!plan.source_tree) {
-        return ErrnoError(absl::StrCat(pointer, "/source: open ", Quote(plan.source)));
+      if (open_bind_sources) {
+        plan.source_tree.Reset(open_tree(AT_FDCWD, plan.source.c_str(), BindTreeFlags(plan.options)));
+        if (!plan.source_tree) {
+          return ErrnoError(absl::StrCat(pointer, "/source: open ", Quote(plan.source)));
+        }
       }
       struct stat st;
-      if (fstat(plan.source_tree.get(), &st) != 0) {
+      if ((plan.source_tree ? fstat(plan.source_tree.get(), &st)
+                            : stat(plan.source.c_str(), &st)) != 0) {
         return ErrnoError(absl::StrCat(pointer, "/source: stat ", Quote(plan.source)));
       }
       plan.source_is_dir = S_ISDIR(st.st_mode);

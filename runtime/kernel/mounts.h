@@ -1,10 +1,12 @@
 // Mounting one config.json `mounts` entry inside the container root with the new mount
 // API: a detached mount (open_tree clone for binds, fsopen/fsmount otherwise) gets its
 // attributes, then move_mount attaches it to a target fd resolved inside the root
-// (design.md §5). Planning happens in the parent, and so does opening bind sources: the
-// host path is resolved once, with husk's own credentials, before the child enters any
-// namespace (a user-namespaced init could not reach a source under a 0700 directory),
-// and the child attaches the detached tree by fd. Apply* run in the child, in its mount
+// (design.md §5). Planning happens in the parent. For a container with a user namespace
+// the parent also opens the bind sources (open_tree clones, with husk's own
+// credentials: the user-namespaced init could not reach a source under a 0700
+// directory) and the child attaches them by fd; otherwise the child clones each source
+// when it mounts it, so mount ids, and mountinfo's order on Linux 6.8+, follow the
+// config's order (runtime-tools checks it). Apply* run in the child, in its mount
 // namespace, before pivot_root.
 #ifndef HUSK_RUNTIME_KERNEL_MOUNTS_H_
 #define HUSK_RUNTIME_KERNEL_MOUNTS_H_
@@ -32,7 +34,7 @@ struct MountPlan {
   int index = 0;             // position in config.json, for error messages
   std::string destination;   // absolute, inside the container
   std::string source;        // bind: absolute host path (messages); otherwise the fs source
-  UniqueFd source_tree;      // bind: the source, cloned by open_tree in the parent
+  UniqueFd source_tree;      // bind with a user namespace: the source, cloned by the parent
   std::string type;          // "bind" for binds
   MountOptions options;
   bool source_is_dir = true; // binds: what to create at the destination
@@ -46,8 +48,10 @@ struct MountPlan {
 
 // Parent side: plans every entry of config.mounts. `bundle` resolves relative bind sources.
 // Filesystem options on a bind mount (which the kernel ignores) become a warning.
+// `open_bind_sources`: clone the bind sources now (the container has a user namespace).
 absl::StatusOr<std::vector<MountPlan>> PlanMounts(const spec::Config& config,
                                                   const std::string& bundle,
+                                                  bool open_bind_sources,
                                                   std::vector<std::string>* warnings);
 
 // Child side. `cgroups` feeds `cgroup` mounts; `cgroupns` says whether to mount fresh

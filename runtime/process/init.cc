@@ -144,6 +144,31 @@ absl::Status PassFds(const InitPlan& plan) {
   return absl::OkStatus();
 }
 
+// runc's order: the cwd is entered still as root (as_root), so a directory only root may
+// enter (/root, 0700) works for a non-root user, who keeps it; one root may not enter
+// (root squashed by NFS, a user namespace) is left for a second call as the user.
+absl::Status EnterCwd(const InitPlan& plan, bool as_root, bool* entered) {
+  if (chdir(plan.cwd.c_str()) != 0) {
+    if (as_root && (errno == EACCES || errno == EPERM)) return absl::OkStatus();
+    return ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed"));
+  }
+  *entered = true;
+  // A cwd reached through a host fd (/proc/self/fd/N, CVE-2024-21626) is unreachable
+  // from the new root: the kernel prefixes it with "(unreachable)" and glibc fails with
+  // ENOENT. The buffer must fit any path, or the kernel reports ERANGE before that.
+  // Any other failure is reported as what it is.
+  char cwd[PATH_MAX];
+  bool got_cwd = getcwd(cwd, sizeof(cwd)) != nullptr;
+  if (!got_cwd && errno != ENOENT) {
+    return ErrnoError(absl::StrCat("verify that cwd ", Quote(plan.cwd),
+                                   " is inside the container root"));
+  }
+  if (!got_cwd || cwd[0] != '/') {
+    return ErrnoError(ENOENT, absl::StrCat("cwd ", Quote(plan.cwd), " is outside the container root"));
+  }
+  return absl::OkStatus();
+}
+
 // Loads the filter; with SCMP_ACT_NOTIFY, hands the notify fd to `create` (which passes it
 // to the agent) and waits until that is done, so no notified syscall waits for an agent
 // that has no fd. sendmsg is the one syscall a profile may not notify (PlanSeccomp).
@@ -206,36 +231,23 @@ absl::Status WaitForStart(int listen_fd) {
   if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     Die(channel, ErrnoError("set no_new_privs"));
   }
+  // Before any filter is loaded: a profile may lack close_range (runtime-tools' default,
+  // older Docker profiles), and nothing opened after this reaches the container.
+  CHILD_CHECK(channel, PassFds(plan));
   const bool seccomp_early = plan.seccomp.Enabled() && !plan.no_new_privileges;
   const bool seccomp_before_ready =
       plan.seccomp.Enabled() && plan.no_new_privileges && plan.seccomp.listener;
-  // runc's order: enter the cwd still as root, so a directory only root may enter
-  // (/root, 0700) works for a non-root user, who keeps it; a directory root may not
-  // enter (root squashed by NFS, or a user namespace) is tried again as the user.
-  auto cwd_error = [&] {
-    return ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed"));
-  };
-  bool cwd_again = false;
-  if (chdir(plan.cwd.c_str()) != 0) {
-    if (errno != EACCES && errno != EPERM) Die(channel, cwd_error());
-    cwd_again = true;
-  }
+  // The cwd is entered and verified, and the environment read, before any filter: a
+  // profile may refuse getcwd to the container (runtime-tools' linux_seccomp does).
+  bool cwd_entered = false;
+  CHILD_CHECK(channel, EnterCwd(plan, /*as_root=*/true, &cwd_entered));
+  std::vector<std::string> env = FinalEnv(plan);
   if (seccomp_early) CHILD_CHECK(channel, LoadSeccomp(plan, channel));
   CHILD_CHECK(channel, SwitchUser(plan));
   if (plan.umask) umask(*plan.umask);
-  if (cwd_again && chdir(plan.cwd.c_str()) != 0) Die(channel, cwd_error());
-  // A cwd reached through a host fd (/proc/self/fd/N, CVE-2024-21626) is unreachable
-  // from the new root: the kernel prefixes it with "(unreachable)" and glibc fails with
-  // ENOENT. The buffer must fit any path, or the kernel reports ERANGE before that.
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr || cwd[0] != '/') {
-    Die(channel, ErrnoError(ENOENT, absl::StrCat("cwd ", Quote(plan.cwd),
-                                                 " is outside the container root")));
-  }
-  std::vector<std::string> env = FinalEnv(plan);
+  if (!cwd_entered) CHILD_CHECK(channel, EnterCwd(plan, /*as_root=*/false, &cwd_entered));
   auto path = LookPath(plan.args[0], env);
   if (!path.ok()) Die(channel, path.status());
-  CHILD_CHECK(channel, PassFds(plan));
 
   std::vector<char*> argv, envp;
   for (const std::string& a : plan.args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -59,7 +59,7 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   plan.hostname = config.hostname.value_or("");
   plan.domainname = config.domainname.value_or("");
 
-  ASSIGN_OR_RETURN(plan.mounts, kernel::PlanMounts(config, bundle, warnings));
+  ASSIGN_OR_RETURN(plan.mounts, kernel::PlanMounts(config, bundle, plan.ns.Has(NS::kUser), warnings));
   for (kernel::MountPlan& m : plan.mounts) {
     if (!m.options.idmap) continue;
     // An idmap option without mappings of its own uses the container's user namespace

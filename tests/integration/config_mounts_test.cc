@@ -160,6 +160,20 @@ TEST_F(ConfigMountsTest, BindSourceUnderAPrivateDirectoryWithAUserNamespace) {
   EXPECT_EQ(r.out, "reachable\n");
 }
 
+// Mounts appear in /proc/self/mountinfo in the config's order (runtime-tools checks it;
+// on Linux 6.8+ mountinfo is ordered by mount id, so a bind source cloned early would
+// jump ahead).
+TEST_F(ConfigMountsTest, MountinfoFollowsTheConfigOrder) {
+  Bundle b;
+  TempDir one("order-1"), two("order-2");
+  AddMount(b, Bind(one.Path(), "/run", R"("bind")"));
+  AddMount(b, R"({"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["size=64k"]})");
+  AddMount(b, Bind(two.Path(), "/home", R"("bind")"));
+  CmdResult r = RunScript(root_, b, "cut -d' ' -f5 /proc/self/mountinfo | grep -E '^/(run|tmp|home)$'");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "/run\n/tmp\n/home\n");
+}
+
 TEST_F(ConfigMountsTest, RbindCarriesSubmountsBindDoesNot) {
   Bundle b;
   DirWithSubmount src;

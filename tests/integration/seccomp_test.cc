@@ -317,6 +317,23 @@ TEST_F(SeccompTest, ProgramIsCachedAndKeptForExec) {
   EXPECT_THAT(fixed.out, HasSubstr("Numerical argument out of domain"));
 }
 
+// Without noNewPrivileges the filter is loaded before the capability drop, so husk's own
+// later syscalls go through it: a profile without close_range (runtime-tools' default,
+// older Docker profiles) must still work, and so must runtime-tools' linux_seccomp
+// profile, which refuses getcwd (husk verifies the cwd before loading the filter; runc
+// 1.1.5 fails this one).
+TEST_F(SeccompTest, EarlyFilterDoesNotBreakTheInit) {
+  for (const char* denied : {"close_range", "getcwd"}) {
+    Bundle b;
+    b.SetJson("/process/noNewPrivileges", "false");
+    SetSeccomp(b, std::string(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": [")") + denied + R"("], "action": "SCMP_ACT_ERRNO"}]})");
+    CmdResult r = RunScript(root_, b, "echo ran");
+    EXPECT_TRUE(r.ok()) << denied << ": " << r;
+    EXPECT_EQ(r.out, "ran\n") << denied;
+  }
+}
+
 TEST_F(SeccompTest, FlagsAreAccepted) {
   Bundle b;
   SetSeccomp(b, R"({"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG",
