@@ -48,6 +48,23 @@ class ErrorsTest : public ::testing::Test {
     EXPECT_EQ(r.out, "") << r;
     return ExpectOneErrorLine(log_, offset, r);
   }
+  // `run -d` in a frozen cgroup: refused at once (not hung) with runc's text, no state
+  // dir and no process left.
+  void ExpectFrozenRefusal(Bundle& b) {
+    size_t offset = FileSize(log_);
+    RunOptions opts;
+    opts.timeout = std::chrono::seconds(15);
+    CmdResult r = HuskDetached(
+        root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
+        opts);
+    ASSERT_FALSE(r.timed_out) << "run -d hangs on a frozen cgroup";
+    EXPECT_EQ(r.exit_code, 1) << r;
+    std::string msg = ExpectOneErrorLine(log_, offset, r);
+    EXPECT_THAT(msg, HasSubstr("container's cgroup unexpectedly frozen")) << msg;
+    EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
+    EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty()) << "a failed create left a process";
+  }
+
   std::string FailCreate(Bundle& b, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{"create", "--bundle", b.Path()};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -131,22 +148,8 @@ TEST_F(ErrorsTest, FrozenV1CgroupIsRefusedAtCreate) {
   FrozenCgroup frozen(root_, b.Id(), freezer + b.CgroupsPath(), "freezer.state", "FROZEN", "THAWED",
                       b.CgroupsPath());
   ASSERT_EQ(ReadFile(freezer + b.CgroupsPath() + "/freezer.state"), "FROZEN\n");
-
-  size_t offset = FileSize(log_);
-  RunOptions opts;
-  opts.timeout = std::chrono::seconds(15);
-  CmdResult r = HuskDetached(
-      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
-      opts);
-  ASSERT_FALSE(r.timed_out) << "run -d hangs on a frozen cgroup";
-  EXPECT_EQ(r.exit_code, 1) << r;
-  std::string msg = ExpectOneErrorLine(log_, offset, r);
-  EXPECT_THAT(msg, HasSubstr("container's cgroup unexpectedly frozen")) << msg;
-
-  // Nothing left: no state dir, no process, and of the container's cgroup only the
-  // (still frozen) freezer dir the test made.
-  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
-  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty()) << "a failed create left a process";
+  ExpectFrozenRefusal(b);
+  // Of the container's cgroup only the (still frozen) freezer dir the test made is left.
   EXPECT_THAT(CgroupDirs(b.CgroupsPath()), ::testing::ElementsAre(freezer + b.CgroupsPath()));
   EXPECT_EQ(ReadFile(freezer + b.CgroupsPath() + "/cgroup.procs"), "");
   EXPECT_EQ(ReadFile(freezer + b.CgroupsPath() + "/freezer.state"), "FROZEN\n");
@@ -164,18 +167,7 @@ TEST_F(ErrorsTest, CgroupUnderFrozenV1ParentIsRefusedAtCreate) {
   b.SetJson("/linux/cgroupsPath", "\"" + path + "\"");
   b.Write();
   FrozenCgroup frozen(root_, b.Id(), freezer + parent, "freezer.state", "FROZEN", "THAWED", parent);
-  RunOptions opts;
-  opts.timeout = std::chrono::seconds(15);
-  size_t offset = FileSize(log_);
-  CmdResult r = HuskDetached(
-      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
-      opts);
-  ASSERT_FALSE(r.timed_out) << "run -d hangs under a frozen parent cgroup";
-  EXPECT_EQ(r.exit_code, 1) << r;
-  EXPECT_THAT(ExpectOneErrorLine(log_, offset, r),
-              HasSubstr("container's cgroup unexpectedly frozen"));
-  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
-  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty());
+  ExpectFrozenRefusal(b);
   EXPECT_THAT(CgroupDirs(path), IsEmpty()) << "the container's cgroup dirs were left";
 }
 
@@ -195,18 +187,7 @@ TEST_F(ErrorsTest, FrozenCgroup2IsRefusedAtCreate) {
   if (!std::filesystem::exists(unified + b.CgroupsPath() + "/cgroup.freeze")) {
     GTEST_SKIP() << "kernel without the cgroup2 freezer";
   }
-  RunOptions opts;
-  opts.timeout = std::chrono::seconds(15);
-  size_t offset = FileSize(log_);
-  CmdResult r = HuskDetached(
-      root_, {"--log", log_, "--log-format", "json", "run", "-d", "--bundle", b.Path(), b.Id()},
-      opts);
-  ASSERT_FALSE(r.timed_out) << "run -d hangs on a frozen cgroup2 dir";
-  EXPECT_EQ(r.exit_code, 1) << r;
-  EXPECT_THAT(ExpectOneErrorLine(log_, offset, r),
-              HasSubstr("container's cgroup unexpectedly frozen"));
-  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
-  EXPECT_THAT(ChildrenOfThisProcess(), IsEmpty());
+  ExpectFrozenRefusal(b);
   EXPECT_THAT(CgroupDirs(b.CgroupsPath()), ::testing::ElementsAre(unified + b.CgroupsPath()));
 }
 
