@@ -2,17 +2,15 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "runtime/base/status.h"
 #include "runtime/kernel/cgroups/cgroups.h"
+#include "runtime/kernel/cgroups/device_rules.h"
 
 namespace husk::kernel::cgroups {
 namespace {
@@ -21,76 +19,14 @@ absl::Status Invalid(absl::string_view pointer, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(pointer, ": ", what));
 }
 
-// "rwm" in canonical order (what the kernel prints), or "" if `access` is not a
-// non-empty subset of it.
-std::string CanonicalAccess(absl::string_view access) {
-  bool r = false, w = false, m = false;
-  for (char c : access) {
-    if (c == 'r')
-      r = true;
-    else if (c == 'w')
-      w = true;
-    else if (c == 'm')
-      m = true;
-    else
-      return "";
-  }
-  return absl::StrCat(r ? "r" : "", w ? "w" : "", m ? "m" : "");
-}
-
-std::string DeviceNumber(std::optional<int64_t> n) { return n && *n >= 0 ? absl::StrCat(*n) : "*"; }
-
-struct DefaultRule {
-  const char* text;  // the devices.allow line
-};
-// runc's default allowed devices: mknod of anything, the standard /dev nodes, ptys, tun.
-constexpr DefaultRule kDefaultAllowed[] = {
-    {"c *:* m"},   {"b *:* m"},   {"c 1:3 rwm"},   {"c 1:5 rwm"}, {"c 1:7 rwm"},    {"c 5:0 rwm"},
-    {"c 1:8 rwm"}, {"c 1:9 rwm"}, {"c 136:* rwm"}, {"c 5:2 rwm"}, {"c 10:200 rwm"},
-};
-
+// Device rules as devices.allow/devices.deny writes. The leading deny-all is written in
+// the kernel's short form "a".
 absl::Status PlanDevices(const spec::Resources& r, const std::vector<spec::Device>& devices,
                          std::vector<FileWrite>* out) {
-  auto add = [out](bool allow, std::string rule) {
-    out->push_back({"devices", allow ? "devices.allow" : "devices.deny", std::move(rule)});
-  };
-  add(false, "a");
-  for (size_t i = 0; i < r.devices.size(); ++i) {
-    const spec::DeviceCgroupRule& d = r.devices[i];
-    std::string pointer = absl::StrCat("linux/resources/devices/", i);
-    std::string type = d.type.value_or("a");
-    if (type != "a" && type != "c" && type != "b") {
-      return Invalid(absl::StrCat(pointer, "/type"),
-                     absl::StrCat("invalid device type ", Quote(type), " (want a, c or b)"));
-    }
-    std::string access = CanonicalAccess(d.access.value_or("rwm"));
-    if (access.empty()) {
-      return Invalid(absl::StrCat(pointer, "/access"),
-                     absl::StrCat("invalid access ", Quote(d.access.value_or("")),
-                                  " (want a non-empty subset of \"rwm\")"));
-    }
-    // The kernel treats any "a" rule as "everything" (it ignores numbers and access).
-    if (type == "a") {
-      add(d.allow, "a *:* rwm");
-    } else {
-      add(d.allow,
-          absl::StrCat(type, " ", DeviceNumber(d.major), ":", DeviceNumber(d.minor), " ", access));
-    }
-  }
-  for (const DefaultRule& rule : kDefaultAllowed) add(true, rule.text);
-  for (size_t i = 0; i < devices.size(); ++i) {
-    const spec::Device& d = devices[i];
-    std::string pointer = absl::StrCat("linux/devices/", i);
-    std::string type = d.type == "u" ? "c" : d.type;
-    if (type == "p") continue;  // FIFOs are not policed by the devices cgroup
-    if (type != "c" && type != "b") {
-      return Invalid(absl::StrCat(pointer, "/type"),
-                     absl::StrCat("invalid device type ", Quote(d.type)));
-    }
-    if (!d.major || !d.minor || *d.major < 0 || *d.minor < 0) {
-      return Invalid(pointer, "major and minor are required for c, b and u devices");
-    }
-    add(true, absl::StrCat(type, " ", *d.major, ":", *d.minor, " rwm"));
+  ASSIGN_OR_RETURN(std::vector<DeviceRule> rules, PlanDeviceRules(r, devices));
+  for (size_t i = 0; i < rules.size(); ++i) {
+    out->push_back({"devices", rules[i].allow ? "devices.allow" : "devices.deny",
+                    i == 0 ? "a" : V1Line(rules[i])});
   }
   return absl::OkStatus();
 }
@@ -233,44 +169,17 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
 }
 
 std::vector<std::string> ExpectedDevicesList(const std::vector<FileWrite>& plan) {
-  // Emulates security/device_cgroup.c: a default behaviour (allow/deny all) plus
-  // exceptions keyed by exact (type, major, minor); "a" resets both. A new cgroup starts
-  // from its parent's state; ours always begins with "a" to devices.deny.
-  bool allow_all = true;
-  std::map<std::tuple<char, std::string, std::string>, std::string> exceptions;
+  std::vector<DeviceRule> rules;
   for (const FileWrite& w : plan) {
     if (w.controller != "devices") continue;
-    bool allow = w.file == "devices.allow";
-    if (w.value.empty()) continue;
-    if (w.value[0] == 'a') {
-      allow_all = allow;
-      exceptions.clear();
-      continue;
-    }
-    std::vector<std::string> parts = absl::StrSplit(w.value, absl::ByAnyChar(" :"));
-    if (parts.size() != 4) continue;
-    auto key = std::make_tuple(w.value[0], parts[1], parts[2]);
-    // An exception is added when the rule goes against the default, removed otherwise.
-    bool add = allow != allow_all;
-    std::string& access = exceptions[key];
-    std::string merged;
-    for (char c : std::string("rwm")) {
-      bool had = access.find(c) != std::string::npos;
-      bool in_rule = parts[3].find(c) != std::string::npos;
-      if (add ? (had || in_rule) : (had && !in_rule)) merged.push_back(c);
-    }
-    if (merged.empty()) {
-      exceptions.erase(key);
-    } else {
-      access = merged;
-    }
+    std::optional<DeviceRule> rule = ParseV1Line(w.value, w.file == "devices.allow");
+    if (rule) rules.push_back(*rule);
   }
-  if (allow_all) return {"a *:* rwm"};
+  DeviceState state = EmulateDeviceRules(rules);
+  // With allow-all the kernel lists just that, whatever exceptions it keeps.
+  if (state.default_allow) return {"a *:* rwm"};
   std::vector<std::string> list;
-  for (const auto& [key, access] : exceptions) {
-    list.push_back(absl::StrCat(std::string(1, std::get<0>(key)), " ", std::get<1>(key), ":",
-                                std::get<2>(key), " ", access));
-  }
+  for (const DeviceRule& e : state.exceptions) list.push_back(V1Line(e));
   std::sort(list.begin(), list.end());
   return list;
 }
