@@ -157,8 +157,10 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   const spec::Linux* lx = config.linux_config ? &*config.linux_config : nullptr;
   auto cg_path = kernel::cgroups::ResolvePath(lx ? lx->cgroups_path : std::nullopt, options.id);
   if (!cg_path.ok()) return undo(cg_path.status());
-  auto cg = kernel::cgroups::CreateAndApply(*layout, *cg_path, lx);
+  std::vector<std::string> cgroup_warnings;
+  auto cg = kernel::cgroups::CreateAndApply(*layout, *cg_path, lx, &cgroup_warnings);
   if (!cg.ok()) return undo(cg.status());
+  for (const std::string& w : cgroup_warnings) log::Warning(w);
   cgroups_created = cg->created;
   for (const kernel::cgroups::JoinTarget& t : kernel::cgroups::JoinTargets(*cg, false)) {
     plan->cgroup_fds.push_back(t.dir_fd);

@@ -1,6 +1,5 @@
 #include "spec/support.h"
 
-#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,8 +13,7 @@ enum class Verdict { kNotYet, kNotOnLinux };
 
 // One refused field: where it is (relative to its table's object) and whether a config
 // uses it. A field "uses" the feature only when it asks for something: empty lists,
-// empty strings and empty objects are accepted, since Go callers emit them (Docker
-// writes "blockIO": {"weight": 0} for every container).
+// empty strings and empty objects are accepted, since Go callers emit them.
 template <typename T>
 struct Rule {
   const char* field;
@@ -24,20 +22,6 @@ struct Rule {
 };
 
 bool Set(const std::optional<std::string>& s) { return s && !s->empty(); }
-
-// A blkio weight of 0 means "not set" (runc and crun skip it; the kernel's range starts
-// at 10): Docker writes "blockIO": {"weight": 0} for every container, and 0 per device
-// for `--blkio-weight-device X:0`.
-bool Weighted(const std::optional<uint16_t>& w) { return w && *w != 0; }
-
-bool BlockIoUsed(const BlockIo& b) {
-  if (Weighted(b.weight) || Weighted(b.leaf_weight)) return true;
-  for (const WeightDevice& d : b.weight_device) {
-    if (Weighted(d.weight) || Weighted(d.leaf_weight)) return true;
-  }
-  return !b.throttle_read_bps_device.empty() || !b.throttle_write_bps_device.empty() ||
-         !b.throttle_read_iops_device.empty() || !b.throttle_write_iops_device.empty();
-}
 
 // ======================== THE TABLE: everything husk refuses ==========================
 // Keep features.cc in mind when editing: it derives hooks, seccomp, apparmor, selinux,
@@ -86,41 +70,11 @@ const Rule<Process> kProcessRules[] = {
      }},
 };
 
-const Rule<Resources> kResourceRules[] = {
-    {"blockIO", Verdict::kNotYet,
-     [](const Resources& r) { return r.block_io && BlockIoUsed(*r.block_io); }},
-    {"hugepageLimits", Verdict::kNotYet,
-     [](const Resources& r) { return !r.hugepage_limits.empty(); }},
-    {"network", Verdict::kNotYet,
-     [](const Resources& r) {
-       return r.network && (r.network->class_id || !r.network->priorities.empty());
-     }},
-    {"rdma", Verdict::kNotYet, [](const Resources& r) { return !r.rdma.empty(); }},
-    {"unified", Verdict::kNotYet, [](const Resources& r) { return !r.unified.empty(); }},
-    {"memory/kernel", Verdict::kNotYet,
-     [](const Resources& r) { return r.memory && r.memory->kernel.has_value(); }},
-    {"memory/kernelTCP", Verdict::kNotYet,
-     [](const Resources& r) { return r.memory && r.memory->kernel_tcp.has_value(); }},
-    {"memory/checkBeforeUpdate", Verdict::kNotYet,
-     [](const Resources& r) { return r.memory && r.memory->check_before_update.has_value(); }},
-    // Hierarchical accounting is always on (v2, and v1 since Linux 5.x): only "false"
-    // asks for something husk cannot give.
-    {"memory/useHierarchy", Verdict::kNotYet,
-     [](const Resources& r) {
-       return r.memory && r.memory->use_hierarchy.has_value() && !*r.memory->use_hierarchy;
-     }},
-    {"cpu/burst", Verdict::kNotYet,
-     [](const Resources& r) { return r.cpu && r.cpu->burst.has_value(); }},
-    {"cpu/realtimeRuntime", Verdict::kNotYet,
-     [](const Resources& r) { return r.cpu && r.cpu->realtime_runtime.has_value(); }},
-    {"cpu/realtimePeriod", Verdict::kNotYet,
-     [](const Resources& r) { return r.cpu && r.cpu->realtime_period.has_value(); }},
-    {"cpu/idle", Verdict::kNotYet,
-     [](const Resources& r) { return r.cpu && r.cpu->idle.has_value(); }},
-};
+// linux/resources is not in the table: every field is implemented, and which ones a host
+// can apply depends on its cgroup layout, so runtime/kernel/cgroups refuses those (naming
+// the field) when it plans the writes for the host it runs on.
 
 constexpr char kProcessPrefix[] = "process";
-constexpr char kResourcesPrefix[] = "linux/resources";
 // =======================================================================================
 
 absl::Status Refuse(absl::string_view prefix, const char* field, Verdict verdict) {
@@ -152,26 +106,14 @@ absl::Status CheckSupportedProcess(const Process& process, absl::string_view poi
   return Check(kProcessRules, process, pointer);
 }
 
-absl::Status CheckSupportedResources(const Resources& resources, absl::string_view pointer) {
-  return Check(kResourceRules, resources, pointer);
-}
-
 absl::Status CheckSupported(const Config& config) {
   if (absl::Status s = Check(kConfigRules, config, ""); !s.ok()) return s;
-  if (config.process) {
-    if (absl::Status s = CheckSupportedProcess(*config.process, kProcessPrefix); !s.ok()) {
-      return s;
-    }
-  }
-  if (config.linux_config && config.linux_config->resources) {
-    return CheckSupportedResources(*config.linux_config->resources, kResourcesPrefix);
-  }
+  if (config.process) return CheckSupportedProcess(*config.process, kProcessPrefix);
   return absl::OkStatus();
 }
 
 bool IsImplemented(absl::string_view pointer) {
-  return !InTable(kConfigRules, "", pointer) && !InTable(kProcessRules, kProcessPrefix, pointer) &&
-         !InTable(kResourceRules, kResourcesPrefix, pointer);
+  return !InTable(kConfigRules, "", pointer) && !InTable(kProcessRules, kProcessPrefix, pointer);
 }
 
 }  // namespace husk::spec

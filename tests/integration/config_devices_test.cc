@@ -212,15 +212,5 @@ TEST_F(ConfigDevicesTest, DockerZeroBlockIoWeightRuns) {
   }
 }
 
-// A non-zero weight still asks for something husk does not do yet.
-TEST_F(ConfigDevicesTest, NonZeroBlockIoWeightIsNotSupportedYet) {
-  Bundle b;
-  b.SetJson("/linux/resources/blockIO", R"({"weight": 500})");
-  CmdResult r = RunScript(root_, b, "echo ran");
-  EXPECT_EQ(r.exit_code, 1) << r;
-  EXPECT_THAT(r.err, HasSubstr("linux/resources/blockIO: not supported yet")) << r;
-  EXPECT_EQ(r.out, "") << r;
-}
-
 }  // namespace
 }  // namespace husk::testing

@@ -51,10 +51,10 @@ TEST(SpecFeaturesTest, FeaturesJsonHasTheExpectedShape) {
   EXPECT_EQ(caps[21], "CAP_SYS_ADMIN");
   EXPECT_EQ(caps[40], "CAP_CHECKPOINT_RESTORE");
   EXPECT_TRUE(l["cgroup"]["v1"].GetBool());
-  EXPECT_FALSE(l["cgroup"]["v2"].GetBool());
+  EXPECT_TRUE(l["cgroup"]["v2"].GetBool());
   EXPECT_FALSE(l["cgroup"]["systemd"].GetBool());
   EXPECT_FALSE(l["cgroup"]["systemdUser"].GetBool());
-  EXPECT_FALSE(l["cgroup"]["rdma"].GetBool());
+  EXPECT_TRUE(l["cgroup"]["rdma"].GetBool());
   // features-linux.md "Seccomp": the lists come from the caller as given.
   const rapidjson::Value& sc = l["seccomp"];
   EXPECT_TRUE(sc["enabled"].GetBool());

@@ -1,8 +1,8 @@
 // Cgroups for one container: detecting the host layout (v1, hybrid, v2), resolving
 // linux.cgroupsPath, planning the v1 resource writes (pure), creating/applying/removing
 // the directories, the allocation-free join from the cloned child, and the freezer/kill
-// helpers. Parent process only, except JoinSelf (child, before execve). Does not know
-// about systemd scopes or the state store; cgroup v2 resource control is not done yet.
+// helpers, on v1, hybrid and pure v2 hosts. Parent process only, except JoinSelf (child,
+// before execve). Does not know about systemd scopes or the state store.
 #ifndef HUSK_RUNTIME_KERNEL_CGROUPS_CGROUPS_H_
 #define HUSK_RUNTIME_KERNEL_CGROUPS_CGROUPS_H_
 
@@ -51,10 +51,16 @@ absl::StatusOr<std::string> ResolvePath(const std::optional<std::string>& cgroup
 
 // One write into the container's cgroup: <dir of controller>/<file> = value.
 struct FileWrite {
-  std::string controller;  // "memory", "cpu", "devices" ...
-  std::string file;        // "memory.limit_in_bytes"
+  std::string controller;  // "memory", "cpu", "devices" ... (v2: the controller to enable)
+  std::string file;        // "memory.limit_in_bytes", "memory.max"
   std::string value;
-  bool operator==(const FileWrite&) const = default;
+  bool v2 = false;         // a file of the cgroup2 (unified) hierarchy
+  std::string field;       // the JSON pointer that asked for it, for error messages
+  // Written instead when `file` does not exist (BFQ's io.bfq.weight vs io.weight).
+  std::string alt_file, alt_value;
+  bool operator==(const FileWrite& o) const {
+    return controller == o.controller && file == o.file && value == o.value && v2 == o.v2;
+  }
 };
 
 // Pure: linux.resources (+ the linux.devices entries, each allowed "rwm") as ordered v1
@@ -62,6 +68,28 @@ struct FileWrite {
 // devices, then linux.devices. InvalidArgument naming the JSON pointer for bad values.
 absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& resources,
                                                        const std::vector<spec::Device>& devices);
+// Pure: linux.resources (devices excepted: on cgroup v2 they are an eBPF program) as
+// ordered cgroup2 writes (v2 = true). v1-style fields are converted as runc and crun do
+// (the formulas are beside the code). `only`, when not empty, limits the plan to those
+// controllers (a hybrid host whose v1 mounts lack one the unified hierarchy has).
+// InvalidArgument naming the JSON pointer for values v2 cannot express.
+absl::StatusOr<std::vector<FileWrite>> PlanV2Resources(const spec::Resources& resources,
+                                                       const std::vector<std::string>& only = {});
+// The v2 equivalent of a v1 controller ("blkio" -> "io"), "" if v2 has none.
+std::string V2Controller(std::string_view v1_controller);
+
+// Pure: the plan for this host: PlanV2Resources on a pure v2 host; else PlanV1Resources,
+// with the writes of a controller that has no v1 mount but is in `v2_controllers` (the
+// unified hierarchy's cgroup.controllers) planned for v2, and `unified` keys written to
+// the cgroup2 hierarchy when their controller is there (or they are core cgroup.* files).
+// A write no hierarchy can take is an error naming its field. Settings Linux no longer enforces (memory.kernel) are
+// skipped with a warning appended to `warnings`.
+absl::StatusOr<std::vector<FileWrite>> PlanResources(const Layout& layout,
+                                                     const std::vector<std::string>& v2_controllers,
+                                                     const spec::Resources& resources,
+                                                     const std::vector<spec::Device>& devices,
+                                                     std::vector<std::string>* warnings);
+
 // Pure: the devices.list the kernel shows after applying the devices writes of `plan`
 // in order (v1 semantics: "a" resets, exact-match exceptions), sorted. Used to verify.
 std::vector<std::string> ExpectedDevicesList(const std::vector<FileWrite>& plan);
@@ -85,12 +113,28 @@ std::vector<JoinTarget> JoinTargets(const Setup& setup, bool include_unified = t
 // The cgroup2 dir fd of the setup (for CLONE_INTO_CGROUP), or -1.
 int UnifiedDirFd(const Setup& setup);
 
-// Creates `path` (from ResolvePath) in every v1 hierarchy, and in the cgroup2 one on
-// hybrid hosts, seeds new cpuset dirs from their parent, refuses a frozen cgroup
-// (RefuseFrozen), applies the planned writes and verifies devices.list. On failure
-// removes what it created. Pure v2: Unimplemented.
+// Creates `path` (from ResolvePath) in every hierarchy (v1 ones and the cgroup2 one),
+// seeds new v1 cpuset dirs from their parent, enables the cgroup2 controllers the plan
+// needs (all the host has, on a pure v2 host) in every ancestor, refuses a frozen or
+// non-empty cgroup, applies PlanResources' writes, and then the device rules: verified
+// against devices.list on v1, an eBPF program attached to the cgroup2 dir otherwise.
+// On failure removes what it created. Warnings (ignored settings) go to `warnings`.
 absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& path,
-                                     const spec::Linux* linux_cfg);
+                                     const spec::Linux* linux_cfg,
+                                     std::vector<std::string>* warnings = nullptr);
+
+// cgroup2 helpers. The controllers `dir`/cgroup.controllers lists.
+absl::StatusOr<std::vector<std::string>> AvailableControllers(const std::string& dir);
+std::vector<std::string> SplitControllers(std::string_view text);
+// Writes "+c ..." into cgroup.subtree_control of mount_point and of every dir of `path`
+// but the last, for the controllers of `wanted` not yet enabled there.
+absl::Status EnableControllers(const std::string& mount_point, const std::string& path,
+                               const std::vector<std::string>& wanted);
+// Builds, loads and attaches (replacing husk's earlier one) the BPF_CGROUP_DEVICE
+// program for the rules of `resources` + `devices`.
+absl::Status ApplyDeviceProgram(int cgroup_dir_fd, const std::string& dir,
+                                const spec::Resources& resources,
+                                const std::vector<spec::Device>& devices);
 
 // Child side, single-threaded, no allocation: writes "0" to <fd>/tasks (v1; moving only
 // the calling thread skips the global threadgroup rwsem and its RCU grace period) or
@@ -122,6 +166,9 @@ absl::StatusOr<bool> IsFrozen(const std::vector<std::string>& dirs);
 // freezer.state and, for the cgroup2 dir, cgroup.freeze and cgroup.events. Error text
 // starts with runc's "container's cgroup unexpectedly frozen".
 absl::Status RefuseFrozen(const Setup& setup);
+// create: every dir of the container must be empty (cgroup.procs): processes already in
+// it would share its limits and be hit by pause, kill --all and delete.
+absl::Status RefuseBusy(const Setup& setup);
 
 // kill --all: freeze (if possible), signal every pid through a pidfd (ESRCH ignored),
 // thaw. Signal 0 (an existence check) delivers nothing, so it skips the freeze. A

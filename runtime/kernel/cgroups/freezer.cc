@@ -103,30 +103,89 @@ absl::StatusOr<std::vector<int>> Pids(const std::vector<std::string>& dirs) {
   return pids;
 }
 
+namespace {
+
+// The freezer of the container: the v1 freezer hierarchy when mounted (hybrid hosts
+// too: runc freezes through v1 there), else cgroup2's cgroup.freeze. Empty if neither.
+struct FreezerDir {
+  std::string dir;
+  bool v2 = false;
+};
+FreezerDir FindFreezer(const std::vector<std::string>& dirs) {
+  if (std::string dir = DirWith(dirs, "freezer.state"); !dir.empty()) return {dir, false};
+  return {DirWith(dirs, "cgroup.freeze"), true};
+}
+
+// "frozen 0|1" of cgroup.events: the kernel's answer to cgroup.freeze, once every task
+// has stopped (or been let go).
+absl::StatusOr<bool> EventsFrozen(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string events, husk::ReadFile(absl::StrCat(dir, "/cgroup.events")));
+  for (absl::string_view line : absl::StrSplit(events, '\n', absl::SkipWhitespace())) {
+    line = absl::StripAsciiWhitespace(line);
+    if (absl::ConsumePrefix(&line, "frozen ")) return line == "1";
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("cgroup ", Quote(dir), ": no \"frozen\" in cgroup.events"));
+}
+
+// cgroup2: write cgroup.freeze and wait for cgroup.events to agree.
+absl::Status SetFreezeV2(const std::string& dir, bool freeze) {
+  const char* value = freeze ? "1" : "0";
+  RETURN_IF_ERROR(WriteFileAt(AT_FDCWD, absl::StrCat(dir, "/cgroup.freeze"), value));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto delay = std::chrono::microseconds(100);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool frozen, EventsFrozen(dir));
+    if (frozen == freeze) return absl::OkStatus();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("set \"cgroup.freeze\" = ", value, " in ",
+                                                      Quote(dir), ": cgroup.events still says frozen ",
+                                                      frozen ? 1 : 0));
+    }
+    std::this_thread::sleep_for(delay);
+    if (delay < std::chrono::milliseconds(10)) delay *= 2;
+  }
+}
+
+}  // namespace
+
 absl::Status Freeze(const std::vector<std::string>& dirs) {
-  std::string dir = DirWith(dirs, "freezer.state");
-  if (dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
-  absl::Status status = SetState(dir, "FROZEN");
+  FreezerDir f = FindFreezer(dirs);
+  if (f.dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
+  absl::Status status = f.v2 ? SetFreezeV2(f.dir, true) : SetState(f.dir, "FROZEN");
   // Never leave a half-frozen cgroup behind.
-  if (!status.ok()) (void)WriteState(dir, "THAWED");
+  if (!status.ok()) {
+    if (f.v2) {
+      (void)WriteFileAt(AT_FDCWD, absl::StrCat(f.dir, "/cgroup.freeze"), "0");
+    } else {
+      (void)WriteState(f.dir, "THAWED");
+    }
+  }
   return status;
 }
 
 absl::Status Thaw(const std::vector<std::string>& dirs) {
-  std::string dir = DirWith(dirs, "freezer.state");
-  if (dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
-  return SetState(dir, "THAWED");
+  FreezerDir f = FindFreezer(dirs);
+  if (f.dir.empty()) return absl::FailedPreconditionError("no freezer cgroup for the container");
+  return f.v2 ? SetFreezeV2(f.dir, false) : SetState(f.dir, "THAWED");
 }
 
 absl::StatusOr<bool> IsFrozen(const std::vector<std::string>& dirs) {
-  std::string dir = DirWith(dirs, "freezer.state");
-  if (dir.empty()) return false;
+  FreezerDir f = FindFreezer(dirs);
+  if (f.dir.empty()) return false;
+  auto gone = [](const absl::Status& s) {
+    return StatusErrno(s) == ENOENT || StatusErrno(s) == ENODEV;
+  };
+  if (f.v2) {
+    // cgroup.freeze is what was asked (runc's answer too): a freeze in progress is a pause.
+    absl::StatusOr<std::string> want = husk::ReadFile(absl::StrCat(f.dir, "/cgroup.freeze"));
+    if (!want.ok()) return gone(want.status()) ? absl::StatusOr<bool>(false) : want.status();
+    return absl::StripAsciiWhitespace(*want) == "1";
+  }
   for (int i = 0;; ++i) {
-    absl::StatusOr<std::string> state = ReadState(dir);
+    absl::StatusOr<std::string> state = ReadState(f.dir);
     if (!state.ok()) {
-      if (StatusErrno(state.status()) == ENOENT || StatusErrno(state.status()) == ENODEV) {
-        return false;
-      }
+      if (gone(state.status())) return false;
       return state.status();
     }
     if (*state != "FREEZING") return *state == "FROZEN";
@@ -173,7 +232,15 @@ absl::Status SignalAll(const std::vector<std::string>& dirs, int sig) {
   // Frozen, no process can fork or exit between listing and signalling, so every pid
   // we signal is still the one we listed (pid reuse is impossible).
   // Signal 0 delivers nothing, so a recycled pid cannot be hurt: no freeze/thaw cycle.
-  bool has_freezer = sig != 0 && !DirWith(dirs, "freezer.state").empty();
+  FreezerDir freezer = FindFreezer(dirs);
+  // cgroup2's cgroup.kill (Linux 5.14) kills every task, frozen ones included, without
+  // a list to race with: the pure v2 way for SIGKILL.
+  if (sig == SIGKILL && freezer.v2 && HasFile(freezer.dir, "cgroup.kill")) {
+    absl::Status status = WriteFileAt(AT_FDCWD, absl::StrCat(freezer.dir, "/cgroup.kill"), "1");
+    if (StatusErrno(status) == ENOENT || StatusErrno(status) == ENODEV) return absl::OkStatus();
+    return status;
+  }
+  bool has_freezer = sig != 0 && !freezer.dir.empty();
   bool was_frozen = false;
   if (has_freezer) {
     absl::StatusOr<bool> frozen = IsFrozen(dirs);

@@ -36,8 +36,17 @@ absl::Status PlanDevices(const spec::Resources& r, const std::vector<spec::Devic
 absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
                                                        const std::vector<spec::Device>& devices) {
   std::vector<FileWrite> out;
-  auto add = [&out](const char* controller, std::string file, std::string value) {
-    out.push_back({controller, std::move(file), std::move(value)});
+  // `field` is relative to linux/resources; it names the setting in error messages.
+  auto add = [&out](const char* controller, std::string file, std::string value,
+                    absl::string_view field, std::string alt_file = "") {
+    FileWrite w;
+    w.controller = controller;
+    w.file = std::move(file);
+    w.value = std::move(value);
+    w.field = absl::StrCat("linux/resources/", field);
+    if (!alt_file.empty()) w.alt_value = w.value;
+    w.alt_file = std::move(alt_file);
+    out.push_back(std::move(w));
   };
 
   if (!r.unified.empty()) {
@@ -46,8 +55,8 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
 
   if (r.cpu) {
     const spec::Cpu& c = *r.cpu;
-    if (c.cpus && !c.cpus->empty()) add("cpuset", "cpuset.cpus", *c.cpus);
-    if (c.mems && !c.mems->empty()) add("cpuset", "cpuset.mems", *c.mems);
+    if (c.cpus && !c.cpus->empty()) add("cpuset", "cpuset.cpus", *c.cpus, "cpu/cpus");
+    if (c.mems && !c.mems->empty()) add("cpuset", "cpuset.mems", *c.mems, "cpu/mems");
   }
 
   if (r.memory) {
@@ -71,14 +80,20 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
     }
     // limit before memsw: memsw must stay >= limit, and both start unlimited. When an
     // update lowers both, the apply step retries in the other order on EINVAL.
-    if (m.limit && *m.limit != 0) add("memory", "memory.limit_in_bytes", absl::StrCat(*m.limit));
-    if (m.swap && *m.swap != 0) add("memory", "memory.memsw.limit_in_bytes", absl::StrCat(*m.swap));
-    if (m.reservation && *m.reservation != 0) {
-      add("memory", "memory.soft_limit_in_bytes", absl::StrCat(*m.reservation));
+    if (m.limit && *m.limit != 0) {
+      add("memory", "memory.limit_in_bytes", absl::StrCat(*m.limit), "memory/limit");
     }
-    // memory.kmem.limit_in_bytes (`kernel`) is deprecated and ignored, as in runc 1.1.
+    if (m.swap && *m.swap != 0) {
+      add("memory", "memory.memsw.limit_in_bytes", absl::StrCat(*m.swap), "memory/swap");
+    }
+    if (m.reservation && *m.reservation != 0) {
+      add("memory", "memory.soft_limit_in_bytes", absl::StrCat(*m.reservation),
+          "memory/reservation");
+    }
+    // memory.kmem.limit_in_bytes (`kernel`): see PlanResources (a warning, not a write).
     if (m.kernel_tcp && *m.kernel_tcp != 0) {
-      add("memory", "memory.kmem.tcp.limit_in_bytes", absl::StrCat(*m.kernel_tcp));
+      add("memory", "memory.kmem.tcp.limit_in_bytes", absl::StrCat(*m.kernel_tcp),
+          "memory/kernelTCP");
     }
     // Docker has sent -1 (as uint64) for "unset".
     if (m.swappiness && *m.swappiness != std::numeric_limits<uint64_t>::max()) {
@@ -86,9 +101,11 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
         return Invalid("linux/resources/memory/swappiness",
                        absl::StrCat("invalid value ", *m.swappiness, " (want 0-100)"));
       }
-      add("memory", "memory.swappiness", absl::StrCat(*m.swappiness));
+      add("memory", "memory.swappiness", absl::StrCat(*m.swappiness), "memory/swappiness");
     }
-    if (m.disable_oom_killer.value_or(false)) add("memory", "memory.oom_control", "1");
+    if (m.disable_oom_killer.value_or(false)) {
+      add("memory", "memory.oom_control", "1", "memory/disableOOMKiller");
+    }
   }
 
   if (r.cpu) {
@@ -97,63 +114,87 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
       return Invalid("linux/resources/cpu/burst",
                      absl::StrCat("burst ", *c.burst, " is larger than quota ", *c.quota));
     }
-    if (c.shares && *c.shares != 0) add("cpu", "cpu.shares", absl::StrCat(*c.shares));
+    if (c.shares && *c.shares != 0) add("cpu", "cpu.shares", absl::StrCat(*c.shares), "cpu/shares");
     // Period first: the kernel checks quota against the current period.
-    if (c.period && *c.period != 0) add("cpu", "cpu.cfs_period_us", absl::StrCat(*c.period));
-    if (c.quota && *c.quota != 0) add("cpu", "cpu.cfs_quota_us", absl::StrCat(*c.quota));
-    if (c.burst) add("cpu", "cpu.cfs_burst_us", absl::StrCat(*c.burst));
+    if (c.period && *c.period != 0) {
+      add("cpu", "cpu.cfs_period_us", absl::StrCat(*c.period), "cpu/period");
+    }
+    if (c.quota && *c.quota != 0) add("cpu", "cpu.cfs_quota_us", absl::StrCat(*c.quota), "cpu/quota");
+    if (c.burst) add("cpu", "cpu.cfs_burst_us", absl::StrCat(*c.burst), "cpu/burst");
     if (c.realtime_period && *c.realtime_period != 0) {
-      add("cpu", "cpu.rt_period_us", absl::StrCat(*c.realtime_period));
+      add("cpu", "cpu.rt_period_us", absl::StrCat(*c.realtime_period), "cpu/realtimePeriod");
     }
     if (c.realtime_runtime && *c.realtime_runtime != 0) {
-      add("cpu", "cpu.rt_runtime_us", absl::StrCat(*c.realtime_runtime));
+      add("cpu", "cpu.rt_runtime_us", absl::StrCat(*c.realtime_runtime), "cpu/realtimeRuntime");
     }
-    if (c.idle) add("cpu", "cpu.idle", absl::StrCat(*c.idle));
+    if (c.idle) add("cpu", "cpu.idle", absl::StrCat(*c.idle), "cpu/idle");
   }
 
   if (r.pids && r.pids->limit) {
-    add("pids", "pids.max", *r.pids->limit > 0 ? absl::StrCat(*r.pids->limit) : "max");
+    add("pids", "pids.max", *r.pids->limit > 0 ? absl::StrCat(*r.pids->limit) : "max",
+        "pids/limit");
   }
 
   if (r.block_io) {
     const spec::BlockIo& b = *r.block_io;
     // A weight of 0 means "not set" (Docker's {"weight": 0}); the kernel refuses 0.
+    // Kernels with BFQ (and no CFQ, since 5.0) name the weights blkio.bfq.weight*.
     auto set = [](const std::optional<uint16_t>& w) { return w && *w != 0; };
-    if (set(b.weight)) add("blkio", "blkio.weight", absl::StrCat(*b.weight));
-    if (set(b.leaf_weight)) add("blkio", "blkio.leaf_weight", absl::StrCat(*b.leaf_weight));
-    for (const spec::WeightDevice& d : b.weight_device) {
+    if (set(b.weight)) {
+      add("blkio", "blkio.weight", absl::StrCat(*b.weight), "blockIO/weight", "blkio.bfq.weight");
+    }
+    if (set(b.leaf_weight)) {
+      add("blkio", "blkio.leaf_weight", absl::StrCat(*b.leaf_weight), "blockIO/leafWeight");
+    }
+    for (size_t i = 0; i < b.weight_device.size(); ++i) {
+      const spec::WeightDevice& d = b.weight_device[i];
+      std::string field = absl::StrCat("blockIO/weightDevice/", i);
       if (set(d.weight)) {
-        add("blkio", "blkio.weight_device", absl::StrCat(d.major, ":", d.minor, " ", *d.weight));
+        add("blkio", "blkio.weight_device", absl::StrCat(d.major, ":", d.minor, " ", *d.weight),
+            absl::StrCat(field, "/weight"), "blkio.bfq.weight_device");
       }
       if (set(d.leaf_weight)) {
         add("blkio", "blkio.leaf_weight_device",
-            absl::StrCat(d.major, ":", d.minor, " ", *d.leaf_weight));
+            absl::StrCat(d.major, ":", d.minor, " ", *d.leaf_weight),
+            absl::StrCat(field, "/leafWeight"));
       }
     }
-    auto throttle = [&](const char* file, const std::vector<spec::ThrottleDevice>& list) {
-      for (const spec::ThrottleDevice& d : list) {
-        add("blkio", file, absl::StrCat(d.major, ":", d.minor, " ", d.rate));
+    auto throttle = [&](const char* file, const char* name,
+                        const std::vector<spec::ThrottleDevice>& list) {
+      for (size_t i = 0; i < list.size(); ++i) {
+        const spec::ThrottleDevice& d = list[i];
+        add("blkio", file, absl::StrCat(d.major, ":", d.minor, " ", d.rate),
+            absl::StrCat("blockIO/", name, "/", i));
       }
     };
-    throttle("blkio.throttle.read_bps_device", b.throttle_read_bps_device);
-    throttle("blkio.throttle.write_bps_device", b.throttle_write_bps_device);
-    throttle("blkio.throttle.read_iops_device", b.throttle_read_iops_device);
-    throttle("blkio.throttle.write_iops_device", b.throttle_write_iops_device);
+    throttle("blkio.throttle.read_bps_device", "throttleReadBpsDevice", b.throttle_read_bps_device);
+    throttle("blkio.throttle.write_bps_device", "throttleWriteBpsDevice",
+             b.throttle_write_bps_device);
+    throttle("blkio.throttle.read_iops_device", "throttleReadIOPSDevice",
+             b.throttle_read_iops_device);
+    throttle("blkio.throttle.write_iops_device", "throttleWriteIOPSDevice",
+             b.throttle_write_iops_device);
   }
 
   for (size_t i = 0; i < r.hugepage_limits.size(); ++i) {
     const spec::HugepageLimit& h = r.hugepage_limits[i];
-    if (h.page_size.empty() || h.page_size.find('/') != std::string::npos) {
+    if (h.page_size.empty() || h.page_size.find('/') != std::string::npos ||
+        h.page_size.find('.') != std::string::npos) {
       return Invalid(absl::StrCat("linux/resources/hugepageLimits/", i, "/pageSize"),
                      absl::StrCat("invalid page size ", Quote(h.page_size)));
     }
-    add("hugetlb", absl::StrCat("hugetlb.", h.page_size, ".limit_in_bytes"), absl::StrCat(h.limit));
+    add("hugetlb", absl::StrCat("hugetlb.", h.page_size, ".limit_in_bytes"), absl::StrCat(h.limit),
+        absl::StrCat("hugepageLimits/", i));
   }
 
   if (r.network) {
-    if (r.network->class_id) add("net_cls", "net_cls.classid", absl::StrCat(*r.network->class_id));
-    for (const spec::NetworkPriority& p : r.network->priorities) {
-      add("net_prio", "net_prio.ifpriomap", absl::StrCat(p.name, " ", p.priority));
+    if (r.network->class_id) {
+      add("net_cls", "net_cls.classid", absl::StrCat(*r.network->class_id), "network/classID");
+    }
+    for (size_t i = 0; i < r.network->priorities.size(); ++i) {
+      const spec::NetworkPriority& p = r.network->priorities[i];
+      add("net_prio", "net_prio.ifpriomap", absl::StrCat(p.name, " ", p.priority),
+          absl::StrCat("network/priorities/", i));
     }
   }
 
@@ -161,7 +202,7 @@ absl::StatusOr<std::vector<FileWrite>> PlanV1Resources(const spec::Resources& r,
     std::string value = device;
     if (limit.hca_handles) absl::StrAppend(&value, " hca_handle=", *limit.hca_handles);
     if (limit.hca_objects) absl::StrAppend(&value, " hca_object=", *limit.hca_objects);
-    if (value != device) add("rdma", "rdma.max", value);
+    if (value != device) add("rdma", "rdma.max", value, absl::StrCat("rdma/", device));
   }
 
   RETURN_IF_ERROR(PlanDevices(r, devices, &out));

@@ -96,34 +96,38 @@ struct Target {
   int fd;
 };
 
-const Target* TargetFor(const std::vector<Target>& targets, const std::string& controller) {
+const Target* TargetFor(const std::vector<Target>& targets, const FileWrite& w) {
   for (const Target& t : targets) {
-    if (!t.hierarchy->unified && t.hierarchy->Has(controller)) return &t;
+    if (w.v2 ? t.hierarchy->unified : (!t.hierarchy->unified && t.hierarchy->Has(w.controller))) {
+      return &t;
+    }
   }
   return nullptr;
 }
 
 absl::Status ApplyOne(const std::vector<Target>& targets, const FileWrite& w) {
-  const Target* t = TargetFor(targets, w.controller);
+  const Target* t = TargetFor(targets, w);
   if (t == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cgroup controller ", Quote(w.controller), " is not mounted"));
+        absl::StrCat(w.field, ": cgroup controller ", Quote(w.controller), " is not mounted"));
   }
   absl::Status status = WriteFile(t->fd, t->dir, w.file, w.value);
-  // Kernels with BFQ expose the proportional weight as blkio.bfq.weight*.
-  if (!status.ok() && StatusErrno(status) == ENOENT && absl::StartsWith(w.file, "blkio.weight")) {
-    std::string bfq = absl::StrCat("blkio.bfq.", w.file.substr(strlen("blkio.")));
-    if (WriteFile(t->fd, t->dir, bfq, w.value).ok()) return absl::OkStatus();
+  if (!status.ok() && StatusErrno(status) == ENOENT && !w.alt_file.empty()) {
+    status = WriteFile(t->fd, t->dir, w.alt_file, w.alt_value);
   }
-  if (!status.ok()) return status;
+  if (!status.ok() && StatusErrno(status) == ENOENT) {
+    return Annotate(status, absl::StrCat(w.field, ": not supported by this kernel"));
+  }
+  if (!status.ok()) return Annotate(status, w.field);
   if (w.file == "cpu.shares") {
     // The kernel clamps shares to [2, 262144] silently; say so instead (as runc does).
     ASSIGN_OR_RETURN(std::string got, ReadSmallFile(t->fd, t->dir, "cpu.shares"));
     got = std::string(absl::StripAsciiWhitespace(got));
     if (got != w.value) {
-      return absl::InvalidArgumentError(absl::StrCat("write \"cpu.shares\" = ", Quote(w.value),
-                                                     " in ", Quote(t->dir), ": the kernel set ",
-                                                     got, " (allowed range 2-262144)"));
+      return absl::InvalidArgumentError(absl::StrCat(w.field, ": write \"cpu.shares\" = ",
+                                                     Quote(w.value), " in ", Quote(t->dir),
+                                                     ": the kernel set ", got,
+                                                     " (allowed range 2-262144)"));
     }
   }
   return absl::OkStatus();
@@ -151,7 +155,9 @@ absl::Status ApplyAll(const std::vector<Target>& targets, const std::vector<File
 }
 
 absl::Status VerifyDevices(const std::vector<Target>& targets, const std::vector<FileWrite>& plan) {
-  const Target* t = TargetFor(targets, "devices");
+  FileWrite devices;
+  devices.controller = "devices";
+  const Target* t = TargetFor(targets, devices);
   if (t == nullptr) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string text, ReadSmallFile(t->fd, t->dir, "devices.list"));
   std::vector<std::string> got;
@@ -189,10 +195,8 @@ int UnifiedDirFd(const Setup& setup) {
 }
 
 absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& path,
-                                     const spec::Linux* linux_cfg) {
-  if (layout.mode == Mode::kUnified) {
-    return absl::UnimplementedError("cgroup v2 is not supported yet");
-  }
+                                     const spec::Linux* linux_cfg,
+                                     std::vector<std::string>* warnings) {
   if (path.empty() || path[0] != '/' || path == "/") {
     return absl::InvalidArgumentError(absl::StrCat("invalid cgroup path ", Quote(path)));
   }
@@ -201,18 +205,35 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
   const spec::Resources& resources =
       linux_cfg && linux_cfg->resources ? *linux_cfg->resources : kNoResources;
   const std::vector<spec::Device>& devices = linux_cfg ? linux_cfg->devices : kNoDevices;
-  ASSIGN_OR_RETURN(std::vector<FileWrite> plan, PlanV1Resources(resources, devices));
-  for (const FileWrite& w : plan) {
-    if (layout.Find(w.controller) == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cgroup controller ", Quote(w.controller), " is not mounted"));
+  const Hierarchy* unified = layout.Unified();
+  std::vector<std::string> v2_available;
+  if (unified != nullptr) {
+    ASSIGN_OR_RETURN(v2_available, AvailableControllers(unified->mount_point));
+  }
+  ASSIGN_OR_RETURN(std::vector<FileWrite> plan,
+                   PlanResources(layout, v2_available, resources, devices, warnings));
+  // cgroup2 controllers to delegate down to the container: on a pure v2 host all of them
+  // (as runc and crun do: stats, pids.max and `update` need them); on a hybrid host only
+  // what the plan writes there, so the usual create touches no subtree_control.
+  std::vector<std::string> v2_wanted;
+  if (layout.mode == Mode::kUnified) {
+    v2_wanted = v2_available;
+  } else {
+    for (const FileWrite& w : plan) {
+      if (w.v2 && w.controller != "cgroup" &&
+          std::find(v2_wanted.begin(), v2_wanted.end(), w.controller) == v2_wanted.end()) {
+        v2_wanted.push_back(w.controller);
+      }
     }
   }
+  // No v1 devices controller: the device rules are an eBPF program on the cgroup2 dir.
+  bool device_program = layout.Find("devices") == nullptr && unified != nullptr;
 
   Setup setup;
   std::vector<Target> targets;
   // Undo on failure; the user sees the original error, plus the cleanup's if that failed.
   auto fail = [&setup](absl::Status status) {
+    setup.dir_fds.clear();
     absl::Status cleanup = Destroy(setup.created);
     if (cleanup.ok()) return status;
     absl::Status both(status.code(),
@@ -228,6 +249,10 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
     absl::Status status = MakeCgroupDir(h, path, &created);
     if (created) setup.created.push_back(dir);
     if (!status.ok()) return fail(status);
+    if (h.unified) {
+      status = EnableControllers(h.mount_point, path, v2_wanted);
+      if (!status.ok()) return fail(status);
+    }
     UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return fail(ErrnoError(absl::StrCat("open ", Quote(dir))));
     setup.dirs.push_back(dir);
@@ -239,13 +264,35 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
   }
   // Before any write into a cgroup that may not be ours, and before the init exists.
   absl::Status status = RefuseFrozen(setup);
+  if (status.ok()) status = RefuseBusy(setup);
   if (status.ok()) status = ApplyAll(targets, plan);
-  if (status.ok()) status = VerifyDevices(targets, plan);
-  if (!status.ok()) {
-    setup.dir_fds.clear();
-    return fail(status);
+  if (status.ok() && !device_program) status = VerifyDevices(targets, plan);
+  if (status.ok() && device_program) {
+    for (size_t i = 0; i < setup.dirs.size(); ++i) {
+      if (!setup.unified[i]) continue;
+      status = ApplyDeviceProgram(setup.dir_fds[i].get(), setup.dirs[i], resources, devices);
+    }
   }
+  if (!status.ok()) return fail(status);
   return setup;
+}
+
+absl::Status RefuseBusy(const Setup& setup) {
+  // A cgroup that already holds processes is someone else's (or a leftover): the
+  // container's limits, freezer and kill --all would reach them too.
+  for (const std::string& dir : setup.dirs) {
+    ASSIGN_OR_RETURN(std::string procs, husk::ReadFile(absl::StrCat(dir, "/cgroup.procs")));
+    size_t n = 0;
+    for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipWhitespace())) {
+      (void)line;
+      ++n;
+    }
+    if (n > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "container's cgroup is not empty: ", n, " process(es) found in ", Quote(dir)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 namespace {
