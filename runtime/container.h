@@ -1,10 +1,11 @@
 // The container lifecycle as short narrative functions: Create, Start, State, Kill,
-// Delete, Run, List. Each takes parsed options (cli/ does the parsing) and returns a Status
+// Delete, Run, List, Pause, Resume, Update. Each takes parsed options (cli/ does the parsing) and returns a Status
 // whose message is the user-facing error (cli/ prints and logs it). Parent process only.
 #ifndef HUSK_RUNTIME_CONTAINER_H_
 #define HUSK_RUNTIME_CONTAINER_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -49,6 +50,23 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
 // Returns the exit code husk should exit with: the container's status (128+N for signal
 // N) in the foreground, 0 for --detach.
 absl::StatusOr<int> Run(const GlobalOptions& global, const RunOptions& options);
+
+// Freeze / thaw the container's cgroup and wait until the kernel reports it
+// (container_cgroups.cc). Pause: "container not running" unless created or running;
+// Resume: "container not paused".
+absl::Status Pause(const GlobalOptions& global, const std::string& id);
+absl::Status Resume(const GlobalOptions& global, const std::string& id);
+
+struct UpdateOptions {
+  std::string resources;  // --resources/-r: a linux.resources JSON file; "-" = stdin
+  // runc's individual flags (--memory ...), already converted by cli/: a JSON pointer
+  // below linux.resources ("/memory/limit") and the JSON value to set there ("1048576").
+  std::vector<std::pair<std::string, std::string>> set;
+};
+// Merges the request into the container's current resources (the last update's, else
+// the bundle's), applies the result to the live cgroup and saves it for the next update.
+absl::Status Update(const GlobalOptions& global, const std::string& id,
+                    const UpdateOptions& options);
 
 enum class ListFormat { kTable, kJson };
 // The text `list` prints on stdout (table, JSON array or `null`, or IDs with quiet).

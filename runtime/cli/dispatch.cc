@@ -93,6 +93,12 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
       // A rootless config maps container root to whoever runs `husk spec --rootless`.
       return Done(WriteSpecFile(inv.spec_bundle,
                                 spec::DefaultConfigJson(inv.spec_rootless, geteuid(), getegid())));
+    case Command::kPause:
+      return Done(Pause(global, inv.id));
+    case Command::kResume:
+      return Done(Resume(global, inv.id));
+    case Command::kUpdate:
+      return Done(Update(global, inv.id, inv.update));
     case Command::kFeatures: {
       std::string json = spec::FeaturesJson(kernel::GetSeccompFeatures());
       if (!absl::EndsWith(json, "\n")) json.push_back('\n');

@@ -29,6 +29,9 @@ enum class Command {
   kList,
   kSpec,
   kFeatures,
+  kPause,
+  kResume,
+  kUpdate,
 };
 
 struct LogOptions {
@@ -56,6 +59,7 @@ struct Invocation {
   bool quiet = false;       // list --quiet
   std::string spec_bundle;  // spec --bundle; empty = cwd
   bool spec_rootless = false;
+  UpdateOptions update;  // update
 };
 
 // What the defaults depend on, gathered once so parsing stays a pure function.

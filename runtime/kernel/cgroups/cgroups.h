@@ -123,6 +123,16 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
                                      const spec::Linux* linux_cfg,
                                      std::vector<std::string>* warnings = nullptr);
 
+// update: applies `resources` (the container's whole new linux.resources) to its
+// existing cgroup dirs, found in this host's hierarchies by mount point. Device rules only
+// when `update_devices` (v1: deny-all then the allow list, never an allow-all moment;
+// v2: a new eBPF program attached before the old one goes). memory.checkBeforeUpdate
+// refuses a limit below the current usage.
+absl::Status UpdateResources(const Layout& layout, const std::vector<std::string>& dirs,
+                             const spec::Resources& resources,
+                             const std::vector<spec::Device>& devices, bool update_devices,
+                             std::vector<std::string>* warnings = nullptr);
+
 // cgroup2 helpers. The controllers `dir`/cgroup.controllers lists.
 absl::StatusOr<std::vector<std::string>> AvailableControllers(const std::string& dir);
 std::vector<std::string> SplitControllers(std::string_view text);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,6 +33,8 @@ absl::StatusOr<std::string> ReadSmallFile(int dir_fd, const std::string& dir, co
   if (!text.ok()) return Annotate(text.status(), absl::StrCat("cgroup ", Quote(dir)));
   return text;
 }
+
+bool HasFileAt(int dir_fd, const char* file) { return faccessat(dir_fd, file, F_OK, 0) == 0; }
 
 // One write(2) of the whole value: cgroup files take one value per write.
 absl::Status WriteFile(int dir_fd, const std::string& dir, const std::string& file,
@@ -275,6 +279,89 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
   }
   if (!status.ok()) return fail(status);
   return setup;
+}
+
+namespace {
+
+// memory.checkBeforeUpdate: a new limit below the current usage would make the kernel
+// reclaim hard or OOM-kill the container; refuse it instead (runc's v2 behaviour, here on
+// both layouts).
+absl::Status CheckMemoryUsage(const std::vector<Target>& targets, const spec::Resources& r) {
+  if (!r.memory || !r.memory->check_before_update.value_or(false)) return absl::OkStatus();
+  int64_t limit = r.memory->limit.value_or(0);
+  if (limit <= 0) return absl::OkStatus();
+  for (const Target& t : targets) {
+    const char* file = nullptr;
+    if (t.hierarchy->unified && HasFileAt(t.fd, "memory.current")) file = "memory.current";
+    if (!t.hierarchy->unified && t.hierarchy->Has("memory")) file = "memory.usage_in_bytes";
+    if (file == nullptr) continue;
+    ASSIGN_OR_RETURN(std::string text, ReadSmallFile(t.fd, t.dir, file));
+    int64_t usage = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &usage) && usage > limit) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("linux/resources/memory/limit: rejecting memory limit ", limit,
+                       " below the current usage ", usage, " (memory.checkBeforeUpdate)"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status UpdateResources(const Layout& layout, const std::vector<std::string>& dirs,
+                             const spec::Resources& resources,
+                             const std::vector<spec::Device>& devices, bool update_devices,
+                             std::vector<std::string>* warnings) {
+  const Hierarchy* unified = layout.Unified();
+  std::vector<std::string> v2_available;
+  if (unified != nullptr) {
+    ASSIGN_OR_RETURN(v2_available, AvailableControllers(unified->mount_point));
+  }
+  ASSIGN_OR_RETURN(std::vector<FileWrite> plan,
+                   PlanResources(layout, v2_available, resources, devices, warnings));
+  if (!update_devices) {
+    plan.erase(std::remove_if(plan.begin(), plan.end(),
+                              [](const FileWrite& w) { return w.controller == "devices"; }),
+               plan.end());
+  }
+  // The container's dirs, matched to this host's hierarchies by their mount point.
+  std::vector<UniqueFd> fds;
+  std::vector<Target> targets;
+  for (const std::string& dir : dirs) {
+    for (const Hierarchy& h : layout.hierarchies) {
+      if (!absl::StartsWith(dir, h.mount_point + "/")) continue;
+      UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd) return ErrnoError(absl::StrCat("open ", Quote(dir)));
+      targets.push_back({&h, dir, fd.get()});
+      fds.push_back(std::move(fd));
+      break;
+    }
+  }
+  // A v2 write whose controller is not delegated to the container (hybrid: create only
+  // enabled what its own plan needed).
+  if (unified != nullptr) {
+    std::vector<std::string> wanted;
+    for (const FileWrite& w : plan) {
+      if (w.v2 && w.controller != "cgroup" &&
+          std::find(wanted.begin(), wanted.end(), w.controller) == wanted.end()) {
+        wanted.push_back(w.controller);
+      }
+    }
+    for (const Target& t : targets) {
+      if (!t.hierarchy->unified) continue;
+      RETURN_IF_ERROR(
+          EnableControllers(unified->mount_point, t.dir.substr(unified->mount_point.size()), wanted));
+    }
+  }
+  RETURN_IF_ERROR(CheckMemoryUsage(targets, resources));
+  RETURN_IF_ERROR(ApplyAll(targets, plan));
+  if (!update_devices) return absl::OkStatus();
+  if (layout.Find("devices") != nullptr) return VerifyDevices(targets, plan);
+  for (const Target& t : targets) {
+    if (t.hierarchy->unified) RETURN_IF_ERROR(ApplyDeviceProgram(t.fd, t.dir, resources, devices));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RefuseBusy(const Setup& setup) {
