@@ -14,6 +14,9 @@
 #   --smp N            vCPUs; single-threaded TCG runs them on one host thread [VM_SMP, 1]
 #   --env NAME=VALUE   extra environment for COMMAND (repeatable); it otherwise gets
 #                      PATH, HOME=/root, TERM=dumb, USER/LOGNAME=root, LANG=C.UTF-8
+#   --rw DIR           share host directory DIR read-write at the same path (repeatable):
+#                      the way to get files (reports) out; everything else the guest
+#                      writes is lost at power-off
 #   --append ARGS      extra kernel command line [VM_APPEND]
 #   --keep             keep the temporary dir (console log) [VM_KEEP=1]
 #   --verbose          report boot and run times on stderr [VM_VERBOSE=1]
@@ -27,7 +30,7 @@ SMP=${VM_SMP:-1}
 KEEP=${VM_KEEP:-0}
 VERBOSE=${VM_VERBOSE:-0}
 APPEND=${VM_APPEND:-}
-ENVS=()
+ENVS=() RWS=()
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while (($#)); do
   case $1 in
@@ -38,6 +41,7 @@ while (($#)); do
     --smp) SMP=$2; shift 2 ;;
     --env) [[ $2 == [A-Za-z_]*=* ]] || usage; ENVS+=("$2"); shift 2 ;;
     --append) APPEND=$2; shift 2 ;;
+    --rw) mkdir -p -- "$2"; RWS+=("$(cd -- "$2" && pwd)"); shift 2 ;;
     --keep) KEEP=1; shift ;;
     --verbose) VERBOSE=1; shift ;;
     --) shift; break ;;
@@ -89,6 +93,16 @@ chmod 0755 "$TMP"
   echo
 } >"$TMP/job.sh"
 
+# Read-write shares: one 9p device each; the guest mounts tag rwN at the path on line N.
+RW_ARGS=()
+: >"$TMP/rw.list"
+for i in ${RWS[@]+"${!RWS[@]}"}; do
+  [[ "${RWS[i]}" != *[[:space:],]* ]] || { say "--rw path with blanks or commas: ${RWS[i]}"; exit 2; }
+  RW_ARGS+=(-fsdev "local,id=rw$i,path=${RWS[i]},security_model=passthrough,multidevs=remap"
+            -device "virtio-9p-device,fsdev=rw$i,mount_tag=rw$i")
+  echo "rw$i ${RWS[i]}" >>"$TMP/rw.list"
+done
+
 # One boot attempt. Returns 0 once the guest has run the job (status in $TMP/status),
 # 1 when it did not come up within BOOT_TIMEOUT (or died first).
 boot() {
@@ -105,6 +119,7 @@ boot() {
     -serial "file:$TMP/console.log" \
     -fsdev local,id=hostroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
     -device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot \
+    ${RW_ARGS[@]+"${RW_ARGS[@]}"} \
     -device virtio-serial-device,max_ports=4 \
     -chardev "file,id=out,path=$TMP/out" -device virtserialport,chardev=out,name=husk.stdout \
     -chardev "file,id=err,path=$TMP/err" -device virtserialport,chardev=err,name=husk.stderr \
