@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 RUNTIMES ?= husk runc crun
 
-.PHONY: all build test unit integration demo install clean deps rootfs
+.PHONY: all build test unit integration demo install clean deps rootfs vm-prepare vm-test
 
 all: build
 
@@ -25,10 +25,21 @@ rootfs: build
 
 # The whole suite: the cross-runtime conformance table (husk, runc, crun side by side;
 # only a husk failure fails), then every ctest test (its husk-only conformance entry is
-# the same run, so it is skipped here).
+# the same run, so it is skipped here), then the same kind of tests on a pure cgroup v2
+# guest (vm-test). Nothing is skipped under CI: a guest that cannot boot fails the target.
 test: build rootfs
 	$(BUILD)/conformance/husk-conformance --build-dir $(BUILD) --report-dir $(BUILD)/conformance --strict husk $(RUNTIMES)
 	cd $(BUILD) && ctest --output-on-failure -j 1 -LE conformance
+	./tests/vm/suite.sh $(BUILD)
+
+# Tests on a pure cgroup v2 host: a QEMU/TCG guest booted with cgroup_no_v1=all whose root
+# is this host's (tests/vm/README.md). The list of tests is tests/vm/suite.sh; one command:
+# tests/vm/run-in-vm.sh --build $(BUILD) -- CMD... Guest assets are cached in $(BUILD)/vm.
+vm-prepare: | deps
+	./tests/vm/prepare.sh $(BUILD)
+
+vm-test: build rootfs vm-prepare
+	./tests/vm/suite.sh $(BUILD)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit

@@ -10,6 +10,9 @@ PACKAGES=(
   libseccomp-dev libcap-ng-dev rapidjson-dev libabsl-dev libgtest-dev libgmock-dev
   busybox-static iproute2
   runc crun
+  # tests/vm: the pure cgroup v2 guest (microvm, 9p and virtio-serial are all in the base
+  # package; the kernel itself is fetched by tests/vm/prepare.sh, never installed)
+  qemu-system-x86 xz-utils
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

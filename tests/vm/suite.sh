@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# suite.sh [BUILD_DIR] — the tests that run on a pure cgroup v2 host: each entry below is
+# one run-in-vm.sh boot (a fresh guest, so one entry's leftovers cannot leak into the
+# next). All entries run; the suite fails when any fails, including a guest that does not
+# boot. Run from anywhere; paths are relative to the checkout. Knobs: see run-in-vm.sh
+# (VM_TIMEOUT, VM_BOOT_TIMEOUT, VM_MEM, ...); VM_RUNTIMES = conformance columns.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname -- "$0")/../.." && pwd)
+cd "$ROOT"
+BUILD=${1:-${BUILD:-build}}
+RUNTIMES=${VM_RUNTIMES:-husk runc crun}
+REPORT=$BUILD/vm-conformance
+
+# One entry per line: a name, then the command (word-split; no quoting needed so far).
+ENTRIES=(
+  "guest-check tests/vm/guest-check.sh"
+  "lifecycle_test $BUILD/tests/lifecycle_test"
+  "run_test $BUILD/tests/run_test"
+  "conformance $BUILD/conformance/husk-conformance --build-dir $BUILD --report-dir $REPORT --strict husk $RUNTIMES"
+)
+
+failed=()
+for entry in "${ENTRIES[@]}"; do
+  read -r name cmd <<<"$entry"
+  echo "=== vm: $name"
+  start=$SECONDS
+  rc=0
+  # shellcheck disable=SC2086 # the command is meant to be word-split
+  "$ROOT/tests/vm/run-in-vm.sh" --build "$BUILD" --rw "$REPORT" -- $cmd || rc=$?
+  echo "=== vm: $name: exit $rc ($((SECONDS - start))s)"
+  ((rc == 0)) || failed+=("$name($rc)")
+done
+
+if ((${#failed[@]})); then
+  echo "vm suite: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "vm suite: all ${#ENTRIES[@]} entries passed"
