@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/kernel/cgroups/cgroups.h"
@@ -100,7 +102,9 @@ const Cell kMatrix[] = {
   {"pids.limit", R"({"pids": {"limit": 42}})",
    Reads("pids", "pids.max", "42"), Reads("v2", "pids.max", "42")},
   {"blockIO.weight", R"({"blockIO": {"weight": 500}})",
-   Reads("blkio", "blkio.bfq.weight", "500"), Reads("v2", "io.bfq.weight", "default 500")},
+   Reads("blkio", "blkio.bfq.weight", "500"),
+   // BFQ takes the value as is; without it io.weight (iocost) gets 1 + (500-10)*9999/990.
+   Reads("v2", "io.bfq.weight|io.weight", "default 500|default 4950")},
   {"blockIO.leafWeight", R"({"blockIO": {"leafWeight": 500}})",
    Fails("linux/resources/blockIO/leafWeight: not supported by this kernel"),
    Fails("linux/resources/blockIO/leafWeight: cannot be applied on cgroup v2")},
@@ -194,8 +198,14 @@ TEST_P(CgroupsResourcesTest, AppliedAndReadBackOrRefusedNamingTheField) {
     EXPECT_THAT(c.result.err, HasSubstr(want.warning)) << c.result;
   }
   if (want.file != nullptr) {
-    std::string path = DirFor(want.controller, b.CgroupsPath()) + "/" + want.file;
-    std::string value = absl::StrReplaceAll(want.value, {{"$DEV", dev}});
+    // "a|b": the first of the files the kernel has, with the matching value.
+    std::vector<std::string> files = absl::StrSplit(want.file, '|');
+    std::vector<std::string> values = absl::StrSplit(want.value, '|');
+    size_t pick = 0;
+    std::string dir = DirFor(want.controller, b.CgroupsPath());
+    while (pick + 1 < files.size() && !Exists(dir + "/" + files[pick])) ++pick;
+    std::string path = dir + "/" + files[pick];
+    std::string value = absl::StrReplaceAll(values[std::min(pick, values.size() - 1)], {{"$DEV", dev}});
     std::string got = ReadText(path);
     // memory.oom_control is several lines: the wanted one must be among them.
     if (std::string(want.file) == "memory.oom_control") {

@@ -21,7 +21,9 @@ mkdir -p "$1/vm"
 OUT=$(cd "$1/vm" && pwd)
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Loaded by init in this order after their dependencies (resolved below from the .ko files).
-MODULES=(virtio_mmio virtio_console 9pnet_virtio 9p overlay)
+# virtio_blk: the guest's scratch disk, so block IO limits (io.max, io.weight) have a
+# real device to apply to.
+MODULES=(virtio_mmio virtio_console 9pnet_virtio 9p overlay virtio_blk)
 
 die() { echo "vm-prepare: $*" >&2; exit 1; }
 [[ -x "$BUSYBOX" ]] || die "$BUSYBOX not found; install busybox-static (make deps)"

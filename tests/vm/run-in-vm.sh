@@ -103,6 +103,10 @@ for i in ${RWS[@]+"${!RWS[@]}"}; do
   echo "rw$i ${RWS[i]}" >>"$TMP/rw.list"
 done
 
+# A small sparse scratch disk (/dev/vda in the guest, unformatted): block IO cgroup
+# settings (throttles, weights) need a real block device.
+truncate -s 16M "$TMP/disk.img"
+
 # One boot attempt. Returns 0 once the guest has run the job (status in $TMP/status),
 # 1 when it did not come up within BOOT_TIMEOUT (or died first).
 boot() {
@@ -120,6 +124,7 @@ boot() {
     -fsdev local,id=hostroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
     -device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot \
     ${RW_ARGS[@]+"${RW_ARGS[@]}"} \
+    -drive "file=$TMP/disk.img,if=none,format=raw,id=disk0" -device virtio-blk-device,drive=disk0 \
     -device virtio-serial-device,max_ports=4 \
     -chardev "file,id=out,path=$TMP/out" -device virtserialport,chardev=out,name=husk.stdout \
     -chardev "file,id=err,path=$TMP/err" -device virtserialport,chardev=err,name=husk.stderr \

@@ -238,7 +238,15 @@ absl::Status SignalAll(const std::vector<std::string>& dirs, int sig) {
   if (sig == SIGKILL && freezer.v2 && HasFile(freezer.dir, "cgroup.kill")) {
     absl::Status status = WriteFileAt(AT_FDCWD, absl::StrCat(freezer.dir, "/cgroup.kill"), "1");
     if (StatusErrno(status) == ENOENT || StatusErrno(status) == ENODEV) return absl::OkStatus();
-    return status;
+    RETURN_IF_ERROR(status);
+    // The tasks die frozen or not, but a cgroup left with cgroup.freeze = 1 would still
+    // read as "paused"; thaw it, as runc does for SIGKILL on a paused container.
+    absl::StatusOr<bool> frozen = IsFrozen(dirs);
+    if (frozen.ok() && *frozen) {
+      absl::Status thaw = WriteFileAt(AT_FDCWD, absl::StrCat(freezer.dir, "/cgroup.freeze"), "0");
+      if (!thaw.ok() && StatusErrno(thaw) != ENOENT && StatusErrno(thaw) != ENODEV) return thaw;
+    }
+    return absl::OkStatus();
   }
   bool has_freezer = sig != 0 && !freezer.dir.empty();
   bool was_frozen = false;
