@@ -128,6 +128,16 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
     }
   }
 
+  if (global.systemd_cgroup) {
+    // Before anything exists: nothing to undo. The path is checked first so a malformed
+    // one is reported as such on any host.
+    const std::optional<std::string> path =
+        config.linux_config ? config.linux_config->cgroups_path : std::nullopt;
+    ASSIGN_OR_RETURN(kernel::cgroups::SystemdUnit unit,
+                     kernel::cgroups::ParseSystemdPath(path, options.id, geteuid() != 0));
+    RETURN_IF_ERROR(kernel::cgroups::CheckSystemdDriver(unit));
+  }
+
   ASSIGN_OR_RETURN(state::Store store, state::Store::Open(global.root));
   ASSIGN_OR_RETURN(state::ContainerDir dir, store.Claim(options.id));
   Created created{std::move(dir)};

@@ -191,6 +191,29 @@ TEST_F(ErrorsTest, FrozenCgroup2IsRefusedAtCreate) {
   EXPECT_THAT(CgroupDirs(b.CgroupsPath()), ::testing::ElementsAre(unified + b.CgroupsPath()));
 }
 
+// --systemd-cgroup: the path must be "slice:prefix:name"; with it, a host where no
+// systemd answers (this one, and CI's: the init is not systemd) gets a clear refusal
+// naming the unit, before anything is made.
+TEST_F(ErrorsTest, SystemdCgroupWithoutSystemd) {
+  if (::access("/run/systemd/system", F_OK) == 0) GTEST_SKIP() << "systemd runs this host";
+  Bundle b;
+  b.SetJson("/linux/cgroupsPath", R"("system.slice:docker:)" + b.Id() + R"(")");
+  b.Write();
+  std::vector<std::string> args{"--systemd-cgroup", "create", "--bundle", b.Path(), b.Id()};
+  std::string msg = Fail(args);
+  EXPECT_EQ(msg, "--systemd-cgroup: no systemd answers on this host (/run/systemd/system does "
+                 "not exist: systemd is not the init), so unit \"docker-" + b.Id() +
+                 ".scope\" in \"system.slice\" cannot be created; run without "
+                 "--systemd-cgroup (the cgroupfs driver)");
+  EXPECT_FALSE(std::filesystem::exists(root_.Path() + "/" + b.Id()));
+  Bundle plain;
+  plain.Write();
+  msg = Fail({"--systemd-cgroup", "create", "--bundle", plain.Path(), plain.Id()});
+  EXPECT_EQ(msg, "linux/cgroupsPath: \"" + plain.CgroupsPath() +
+                     "\": with --systemd-cgroup it must be \"slice:prefix:name\"");
+  EXPECT_TRUE(NoLeftovers(root_, plain.Id(), plain));
+}
+
 TEST_F(ErrorsTest, CreateWithoutConfigJson) {
   Bundle b;
   std::filesystem::remove(b.ConfigPath());

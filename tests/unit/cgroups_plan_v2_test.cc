@@ -250,6 +250,29 @@ TEST(PlanResources, PureV2NeedsEachControllerAndLeavesDevicesToEbpf) {
   EXPECT_EQ(Error(PlanResources(layout, {}, core, {}, nullptr)), "OK");
 }
 
+TEST(ParseSystemdPath, SlicePrefixName) {
+  auto unit = [](const char* path, bool rootless = false) {
+    absl::StatusOr<SystemdUnit> u =
+        ParseSystemdPath(path ? std::optional<std::string>(path) : std::nullopt, "c1", rootless);
+    return u.ok() ? u->slice + " " + u->unit : std::string(u.status().message());
+  };
+  EXPECT_EQ(unit("system.slice:docker:abc"), "system.slice docker-abc.scope");
+  EXPECT_EQ(unit("kubepods-burstable-podX.slice:cri-containerd:id1"),
+            "kubepods-burstable-podX.slice cri-containerd-id1.scope");
+  EXPECT_EQ(unit(":libpod:x"), "system.slice libpod-x.scope");
+  EXPECT_EQ(unit(":libpod:x", true), "user.slice libpod-x.scope");
+  EXPECT_EQ(unit("machine.slice::x"), "machine.slice x.scope");
+  EXPECT_EQ(unit("system.slice:p:sub.slice"), "system.slice sub.slice");
+  EXPECT_EQ(unit(nullptr), "system.slice husk-c1.scope");
+  EXPECT_EQ(unit("/a/b"),
+            "linux/cgroupsPath: \"/a/b\": with --systemd-cgroup it must be \"slice:prefix:name\"");
+  EXPECT_EQ(unit("system.slice:p:"), "linux/cgroupsPath: \"system.slice:p:\": the name part is empty");
+  EXPECT_EQ(unit("system:p:n"),
+            "linux/cgroupsPath: \"system:p:n\": the slice must end in \".slice\"");
+  EXPECT_EQ(unit("system.slice:p:../x"),
+            "linux/cgroupsPath: \"system.slice:p:../x\": invalid systemd unit name part \"../x\"");
+}
+
 TEST(V2Controller, Mapping) {
   EXPECT_EQ(V2Controller("blkio"), "io");
   EXPECT_EQ(V2Controller("memory"), "memory");

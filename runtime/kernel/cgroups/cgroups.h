@@ -49,6 +49,22 @@ absl::StatusOr<Layout> Detect();
 absl::StatusOr<std::string> ResolvePath(const std::optional<std::string>& cgroups_path,
                                         std::string_view id);
 
+// --systemd-cgroup (systemd.cc): linux.cgroupsPath is "slice:prefix:name" and names the
+// transient unit "prefix-name.scope" under the slice (empty slice: system.slice, or
+// user.slice rootless; absent path: husk-<id>.scope). InvalidArgument naming
+// linux/cgroupsPath otherwise.
+struct SystemdUnit {
+  std::string slice;  // "system.slice"
+  std::string unit;   // "docker-<id>.scope"
+  bool operator==(const SystemdUnit&) const = default;
+};
+absl::StatusOr<SystemdUnit> ParseSystemdPath(const std::optional<std::string>& cgroups_path,
+                                             std::string_view id, bool rootless = false);
+// Whether a systemd manager could create the unit: FailedPrecondition saying why not
+// when none answers (no /run/systemd/system, no private or system-bus socket). With one
+// present: Unimplemented (the D-Bus driver is later work). Never OK yet.
+absl::Status CheckSystemdDriver(const SystemdUnit& unit);
+
 // One write into the container's cgroup: <dir of controller>/<file> = value.
 struct FileWrite {
   std::string controller;  // "memory", "cpu", "devices" ... (v2: the controller to enable)
