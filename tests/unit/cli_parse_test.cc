@@ -316,10 +316,50 @@ TEST(CliParse, UnknownAndUnsupportedCommands) {
   EXPECT_EQ(ErrorOf({"foo"}), "unknown command \"foo\"");
   EXPECT_EQ(ErrorOf({"--root", "/r", "foo", "c1"}), "unknown command \"foo\"");
   for (std::string name :
-       {"exec", "ps", "pause", "resume", "update", "events", "checkpoint", "restore"}) {
+       {"exec", "ps", "events", "checkpoint", "restore"}) {
     EXPECT_EQ(ErrorOf({name, "--process", "/p", "c1"}),
               "husk: command \"" + name + "\" is not supported yet");
   }
+}
+
+TEST(CliParse, PauseResumeUpdate) {
+  absl::StatusOr<Invocation> inv = Parse({"pause", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kPause);
+  EXPECT_EQ(inv->id, "c1");
+  inv = Parse({"resume", "c1"});
+  ASSERT_TRUE(inv.ok());
+  EXPECT_EQ(inv->command, Command::kResume);
+  EXPECT_EQ(ErrorOf({"pause"}), "\"pause\" requires exactly 1 argument(s)");
+
+  // containerd: --resources=- ; podman: --resources FILE; humans: runc's flags.
+  inv = Parse({"update", "--resources=-", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kUpdate);
+  EXPECT_EQ(inv->update.resources, "-");
+  EXPECT_TRUE(inv->update.set.empty());
+  inv = Parse({"update", "-r", "/tmp/r.json", "--memory", "1.5g", "--memory-swap", "-1",
+               "--cpu-quota", "-1", "--cpu-share", "512", "--cpuset-cpus", "0-1",
+               "--pids-limit", "100", "--kernel-memory", "64KiB", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->update.resources, "/tmp/r.json");
+  using Set = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(inv->update.set, (Set{{"/memory/limit", "1610612736"},
+                                  {"/memory/swap", "-1"},
+                                  {"/memory/kernel", "65536"},
+                                  {"/cpu/quota", "-1"},
+                                  {"/cpu/shares", "512"},
+                                  {"/cpu/cpus", "\"0-1\""},
+                                  {"/pids/limit", "100"}}));
+  inv = Parse({"update", "-m", "100M", "--memory-reservation", "512", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->update.set, (Set{{"/memory/limit", "104857600"}, {"/memory/reservation", "512"}}));
+  EXPECT_EQ(ErrorOf({"update", "--memory", "lots", "c1"}), "invalid value \"lots\" for flag -memory");
+  EXPECT_EQ(ErrorOf({"update", "--memory", "5x", "c1"}), "invalid value \"5x\" for flag -memory");
+  EXPECT_EQ(ErrorOf({"update", "--cpu-share", "-3", "c1"}),
+            "invalid value \"-3\" for flag -cpu-share");
+  EXPECT_EQ(ErrorOf({"update", "--l3-cache-schema", "L3:0=f", "c1"}),
+            "--l3-cache-schema: linux/intelRdt: not supported yet");
 }
 
 TEST(CliParse, MissingOrExtraIds) {
