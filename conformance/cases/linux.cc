@@ -207,6 +207,11 @@ Register cgroups_path{{
       ctx.SetArgs({"/bin/sleep", "30"});
       ctx.MustCreate();
       std::string cg = ReadFileOr("/proc/" + std::to_string(ctx.Pid()) + "/cgroup");
+      if (ctx.env().cgroup2_only) {
+        Check(cg == "0::" + ctx.cgroups_path() + "\n",
+              "init not in " + ctx.cgroups_path() + " after create: " + cg);
+        return;
+      }
       // "N:ctrl[,ctrl]:path" lines; every v1 controller the runtime manages must hold it.
       std::set<std::string> seen;
       size_t pos = 0;
@@ -236,6 +241,18 @@ Register cgroups_memory{{
               R"({"limit": 67108864, "reservation": 33554432, "swap": 134217728})");
       ctx.SetArgs({"/bin/sleep", "30"});
       ctx.MustCreate();
+      if (ctx.env().cgroup2_only) {
+        // config-linux.md: the runtime MAY convert; runc and crun do: memory.max, memory.low,
+        // memory.swap.max = swap - limit.
+        auto expect = [&](const char* file, const char* want) {
+          std::string got = ctx.CgroupFile("memory", file);
+          Check(got == want, std::string(file) + " = '" + got + "', want " + want);
+        };
+        expect("memory.max", "67108864");
+        expect("memory.low", "33554432");
+        expect("memory.swap.max", "67108864");
+        return;
+      }
       Check(ctx.CgroupFile("memory", "memory.limit_in_bytes") == "67108864",
             "memory.limit_in_bytes = " + ctx.CgroupFile("memory", "memory.limit_in_bytes"));
       Check(ctx.CgroupFile("memory", "memory.soft_limit_in_bytes") == "33554432",
@@ -251,8 +268,11 @@ Register cgroups_memory_probe{{
     [](Ctx& ctx) {
       ctx.Set("/linux/resources/memory", R"({"limit": 67108864})");
       auto r = ctx.RunProbe();
-      std::string v = GetString(r, "/files/~1sys~1fs~1cgroup~1memory~1memory.limit_in_bytes");
-      Check(v == "67108864\n", "container's memory.limit_in_bytes: '" + v + "'");
+      // Inside, /sys/fs/cgroup is the container's own cgroup (v2) or holds its v1 dirs.
+      std::string v = ctx.env().cgroup2_only
+                          ? GetString(r, "/files/~1sys~1fs~1cgroup~1memory.max")
+                          : GetString(r, "/files/~1sys~1fs~1cgroup~1memory~1memory.limit_in_bytes");
+      Check(v == "67108864\n", "container's memory limit file: '" + v + "'");
     }}};
 
 Register cgroups_cpu{{
@@ -267,9 +287,15 @@ Register cgroups_cpu{{
         std::string got = ctx.CgroupFile(ctrl, file);
         Check(got == want, std::string(file) + " = '" + got + "', want " + want);
       };
-      expect("cpu", "cpu.shares", "512");
-      expect("cpu", "cpu.cfs_quota_us", "50000");
-      expect("cpu", "cpu.cfs_period_us", "100000");
+      if (ctx.env().cgroup2_only) {
+        // runc's and crun's conversion: weight = 1 + (shares - 2) * 9999 / 262142.
+        expect("cpu", "cpu.weight", "20");
+        expect("cpu", "cpu.max", "50000 100000");
+      } else {
+        expect("cpu", "cpu.shares", "512");
+        expect("cpu", "cpu.cfs_quota_us", "50000");
+        expect("cpu", "cpu.cfs_period_us", "100000");
+      }
       expect("cpuset", "cpuset.cpus", "0");
       expect("cpuset", "cpuset.mems", "0");
     }}};

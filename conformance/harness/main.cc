@@ -7,6 +7,7 @@
 // fails for a runtime named by --strict (unsupported never fails), 77 when not root.
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -120,6 +121,9 @@ int Main(int argc, char** argv) {
   env.probe = build_dir + "/conformance/husk-probe";
   env.base_config = kRuncSpec;
   env.cgroup_mount = "/sys/fs/cgroup";
+  if (struct statfs fs; ::statfs(env.cgroup_mount.c_str(), &fs) == 0) {
+    env.cgroup2_only = fs.f_type == 0x63677270;  // CGROUP2_SUPER_MAGIC
+  }
   for (const auto& p : {env.rootfs + "/bin/busybox", env.probe}) {
     if (::access(p.c_str(), X_OK) != 0) {
       std::fprintf(stderr, "husk-conformance: %s missing (build and `make rootfs` first)\n",

@@ -130,8 +130,16 @@ void Ctx::Cleanup() {
   ReapOrphans();
   // rmdir (never rm -r) leftover cgroups of this case ("/husk-test/<id>" and
   // "/husk-test/<id>-*"), deepest first.
-  for (const auto& entry : std::filesystem::directory_iterator(env_.cgroup_mount)) {
-    std::string parent = entry.path().string() + "/husk-test";
+  std::vector<std::string> hierarchies;
+  if (env_.cgroup2_only) {
+    hierarchies.push_back(env_.cgroup_mount);
+  } else {
+    for (const auto& entry : std::filesystem::directory_iterator(env_.cgroup_mount)) {
+      hierarchies.push_back(entry.path().string());
+    }
+  }
+  for (const std::string& hierarchy : hierarchies) {
+    std::string parent = hierarchy + "/husk-test";
     std::error_code ec;
     if (!std::filesystem::is_directory(parent, ec)) continue;
     for (const auto& child : std::filesystem::directory_iterator(parent, ec)) {
@@ -358,6 +366,11 @@ rapidjson::Document Ctx::RunToCompletion() {
 
 std::vector<std::string> Ctx::CgroupDirs() const {
   std::vector<std::string> dirs;
+  if (env_.cgroup2_only) {
+    std::string dir = env_.cgroup_mount + cgroups_path_;
+    if (std::filesystem::is_directory(dir)) dirs.push_back(dir);
+    return dirs;
+  }
   for (const auto& entry : std::filesystem::directory_iterator(env_.cgroup_mount)) {
     std::string dir = entry.path().string() + cgroups_path_;
     if (std::filesystem::is_directory(dir)) dirs.push_back(dir);
@@ -366,7 +379,8 @@ std::vector<std::string> Ctx::CgroupDirs() const {
 }
 
 std::string Ctx::CgroupFile(const std::string& controller, const std::string& file) const {
-  std::string v = ReadFileOr(env_.cgroup_mount + "/" + controller + cgroups_path_ + "/" + file);
+  std::string hierarchy = env_.cgroup2_only ? env_.cgroup_mount : env_.cgroup_mount + "/" + controller;
+  std::string v = ReadFileOr(hierarchy + cgroups_path_ + "/" + file);
   while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
   return v;
 }

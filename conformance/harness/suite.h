@@ -44,6 +44,7 @@ struct Env {
   std::string probe;         // the static probe binary
   std::string base_config;   // `runc spec` output, as JSON text
   std::string cgroup_mount;  // "/sys/fs/cgroup"
+  bool cgroup2_only = false;  // cgroup_mount is itself cgroup2 (a pure v2 host)
 };
 
 class Ctx;
@@ -134,10 +135,11 @@ class Ctx {
   // Unsupported check for a failed command (also used by cases that expect success).
   void EndIfUnsupported(const CmdResult& r);
 
-  // Host-side cgroup directories for cgroups_path() ("<mount>/<controller>/<path>").
+  // Host-side cgroup directories for cgroups_path() ("<mount>/<controller>/<path>", or
+  // "<mount>/<path>" on a pure v2 host).
   std::vector<std::string> CgroupDirs() const;
   // Content of a cgroup file for the container ("memory", "memory.limit_in_bytes");
-  // "" if missing.
+  // "" if missing. On a pure v2 host the controller is ignored ("memory", "memory.max").
   std::string CgroupFile(const std::string& controller, const std::string& file) const;
 
  private:

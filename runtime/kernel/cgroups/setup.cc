@@ -1,4 +1,5 @@
-// Creating, configuring, joining and removing a container's v1 (and hybrid) cgroups.
+// Creating, configuring (create and update), joining and removing a container's cgroups on
+// every layout; the cgroup2-only steps are in v2.cc, the plans in plan_v1.cc/plan_v2.cc.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -158,6 +159,34 @@ absl::Status ApplyAll(const std::vector<Target>& targets, const std::vector<File
   return absl::OkStatus();
 }
 
+struct HostPlan {
+  std::vector<std::string> v2_available;  // the cgroup2 root's cgroup.controllers
+  std::vector<FileWrite> writes;
+};
+absl::StatusOr<HostPlan> PlanForHost(const Layout& layout, const spec::Resources& resources,
+                                     const std::vector<spec::Device>& devices,
+                                     std::vector<std::string>* warnings) {
+  HostPlan plan;
+  if (const Hierarchy* unified = layout.Unified(); unified != nullptr) {
+    ASSIGN_OR_RETURN(plan.v2_available, AvailableControllers(unified->mount_point));
+  }
+  ASSIGN_OR_RETURN(plan.writes,
+                   PlanResources(layout, plan.v2_available, resources, devices, warnings));
+  return plan;
+}
+
+// The cgroup2 controllers the writes need (core cgroup.* files need none).
+std::vector<std::string> V2ControllersOf(const std::vector<FileWrite>& plan) {
+  std::vector<std::string> out;
+  for (const FileWrite& w : plan) {
+    if (w.v2 && w.controller != "cgroup" &&
+        std::find(out.begin(), out.end(), w.controller) == out.end()) {
+      out.push_back(w.controller);
+    }
+  }
+  return out;
+}
+
 absl::Status VerifyDevices(const std::vector<Target>& targets, const std::vector<FileWrite>& plan) {
   FileWrite devices;
   devices.controller = "devices";
@@ -210,26 +239,13 @@ absl::StatusOr<Setup> CreateAndApply(const Layout& layout, const std::string& pa
       linux_cfg && linux_cfg->resources ? *linux_cfg->resources : kNoResources;
   const std::vector<spec::Device>& devices = linux_cfg ? linux_cfg->devices : kNoDevices;
   const Hierarchy* unified = layout.Unified();
-  std::vector<std::string> v2_available;
-  if (unified != nullptr) {
-    ASSIGN_OR_RETURN(v2_available, AvailableControllers(unified->mount_point));
-  }
-  ASSIGN_OR_RETURN(std::vector<FileWrite> plan,
-                   PlanResources(layout, v2_available, resources, devices, warnings));
+  ASSIGN_OR_RETURN(HostPlan host, PlanForHost(layout, resources, devices, warnings));
+  std::vector<FileWrite>& plan = host.writes;
   // cgroup2 controllers to delegate down to the container: on a pure v2 host all of them
   // (as runc and crun do: stats, pids.max and `update` need them); on a hybrid host only
   // what the plan writes there, so the usual create touches no subtree_control.
-  std::vector<std::string> v2_wanted;
-  if (layout.mode == Mode::kUnified) {
-    v2_wanted = v2_available;
-  } else {
-    for (const FileWrite& w : plan) {
-      if (w.v2 && w.controller != "cgroup" &&
-          std::find(v2_wanted.begin(), v2_wanted.end(), w.controller) == v2_wanted.end()) {
-        v2_wanted.push_back(w.controller);
-      }
-    }
-  }
+  std::vector<std::string> v2_wanted =
+      layout.mode == Mode::kUnified ? host.v2_available : V2ControllersOf(plan);
   // No v1 devices controller: the device rules are an eBPF program on the cgroup2 dir.
   bool device_program = layout.Find("devices") == nullptr && unified != nullptr;
 
@@ -314,12 +330,8 @@ absl::Status UpdateResources(const Layout& layout, const std::vector<std::string
                              const std::vector<spec::Device>& devices, bool update_devices,
                              std::vector<std::string>* warnings) {
   const Hierarchy* unified = layout.Unified();
-  std::vector<std::string> v2_available;
-  if (unified != nullptr) {
-    ASSIGN_OR_RETURN(v2_available, AvailableControllers(unified->mount_point));
-  }
-  ASSIGN_OR_RETURN(std::vector<FileWrite> plan,
-                   PlanResources(layout, v2_available, resources, devices, warnings));
+  ASSIGN_OR_RETURN(HostPlan host, PlanForHost(layout, resources, devices, warnings));
+  std::vector<FileWrite>& plan = host.writes;
   if (!update_devices) {
     plan.erase(std::remove_if(plan.begin(), plan.end(),
                               [](const FileWrite& w) { return w.controller == "devices"; }),
@@ -341,13 +353,7 @@ absl::Status UpdateResources(const Layout& layout, const std::vector<std::string
   // A v2 write whose controller is not delegated to the container (hybrid: create only
   // enabled what its own plan needed).
   if (unified != nullptr) {
-    std::vector<std::string> wanted;
-    for (const FileWrite& w : plan) {
-      if (w.v2 && w.controller != "cgroup" &&
-          std::find(wanted.begin(), wanted.end(), w.controller) == wanted.end()) {
-        wanted.push_back(w.controller);
-      }
-    }
+    std::vector<std::string> wanted = V2ControllersOf(plan);
     for (const Target& t : targets) {
       if (!t.hierarchy->unified) continue;
       RETURN_IF_ERROR(
