@@ -265,5 +265,45 @@ TEST_F(CgroupLimitsTest, PidsLimitStopsForks) {
   EXPECT_GE(std::stoi(r.out.substr(at + 12)), 1) << r;
 }
 
+// The container's view of its cgroups (config-linux.md "cgroup" mounts, runtime-spec
+// cgroup namespace): with a cgroup namespace /sys/fs/cgroup shows the container's own
+// cgroup as the root: on v1 a tmpfs holding one mount per hierarchy, on v2 one cgroup2
+// mount; read-only unless the mount says otherwise.
+TEST_F(CgroupLimitsTest, SysFsCgroupInsideShowsTheContainersOwnCgroup) {
+  absl::StatusOr<cg::Layout> layout = cg::Detect();
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  bool v2 = layout->mode == cg::Mode::kUnified;
+  for (bool readonly : {true, false}) {
+    Bundle b;
+    b.SetJson("/linux/namespaces/-", R"({"type": "cgroup"})");
+    b.SetJson("/linux/resources", R"({"pids": {"limit": 33}})");
+    b.SetJson("/mounts/6/options",
+              readonly ? R"(["nosuid", "noexec", "nodev", "relatime", "ro"])"
+                       : R"(["nosuid", "noexec", "nodev", "relatime", "rw"])");
+    std::string file = v2 ? "/sys/fs/cgroup/pids.max" : "/sys/fs/cgroup/pids/pids.max";
+    CmdResult r = RunScript(root_, b,
+                            "cat /proc/self/cgroup; echo limit=$(cat " + file +
+                                "); grep ' /sys/fs/cgroup' /proc/self/mountinfo; "
+                                "mkdir " + (v2 ? "/sys/fs/cgroup/sub" : "/sys/fs/cgroup/pids/sub") +
+                                " 2>/dev/null && echo mkdir=ok || echo mkdir=refused");
+    ASSERT_TRUE(r.ok()) << r;
+    EXPECT_THAT(r.out, HasSubstr("limit=33\n")) << r;
+    // The namespace root is the container's cgroup: paths read "/".
+    EXPECT_THAT(r.out, v2 ? HasSubstr("0::/\n") : HasSubstr(":pids:/\n")) << r;
+    std::vector<std::string> lines = SplitLines(r.out);
+    std::string top;
+    for (const std::string& line : lines) {
+      if (line.find(" /sys/fs/cgroup ") != std::string::npos) top = line;
+    }
+    ASSERT_FALSE(top.empty()) << r;
+    EXPECT_THAT(top, HasSubstr(v2 ? " - cgroup2 " : " - tmpfs ")) << top;
+    if (!v2) {
+      EXPECT_THAT(r.out, HasSubstr(" /sys/fs/cgroup/memory ")) << r;
+      EXPECT_THAT(r.out, HasSubstr(" - cgroup cgroup ")) << r;
+    }
+    EXPECT_THAT(r.out, HasSubstr(readonly ? "mkdir=refused" : "mkdir=ok")) << r;
+  }
+}
+
 }  // namespace
 }  // namespace husk::testing

@@ -172,8 +172,8 @@ int JoinSelf(const JoinTarget* targets, size_t n);
 // clone3(CLONE_INTO_CGROUP, UnifiedDirFd()) and leave the unified dir out of the join.
 int JoinSelf(const int* dir_fds, const bool* unified, size_t n);
 
-// rmdir deepest-first; EBUSY is retried for ~1 s (the last tasks are still exiting);
-// ENOENT counts as done.
+// rmdir deepest-first; EBUSY is retried for ~1 s (the last tasks are still exiting),
+// removing child cgroups the container made inside its own first; ENOENT counts as done.
 absl::Status Destroy(const std::vector<std::string>& created);
 
 // The pids in the container's cgroup (cgroup.procs of the pids, freezer or memory dir,

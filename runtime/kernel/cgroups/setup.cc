@@ -1,5 +1,6 @@
 // Creating, configuring (create and update), joining and removing a container's cgroups on
 // every layout; the cgroup2-only steps are in v2.cc, the plans in plan_v1.cc/plan_v2.cc.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -417,6 +418,29 @@ int JoinSelf(const int* dir_fds, const bool* unified, size_t n) {
   return 0;
 }
 
+namespace {
+// Child cgroups the container made inside its own (a cgroup namespace with a writable
+// /sys/fs/cgroup allows that): removed deepest first, as runc does, since the kernel
+// refuses to remove a cgroup that has children (EBUSY). Only directories: in a cgroup
+// filesystem every subdirectory is a cgroup and nothing else can be created there.
+void RemoveChildCgroups(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> children;
+  while (dirent* e = readdir(d)) {
+    if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+      continue;
+    }
+    children.push_back(absl::StrCat(dir, "/", e->d_name));
+  }
+  closedir(d);
+  for (const std::string& child : children) {
+    RemoveChildCgroups(child);
+    rmdir(child.c_str());
+  }
+}
+}  // namespace
+
 absl::Status Destroy(const std::vector<std::string>& created) {
   std::vector<std::string> order = created;
   // Deepest first, so a dir that holds another in the list goes after it.
@@ -428,8 +452,10 @@ absl::Status Destroy(const std::vector<std::string>& created) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     for (;;) {
       if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
-      // EBUSY: tasks still exiting (or a zombie not yet released); it clears soon.
+      // EBUSY: child cgroups, or tasks still exiting (or a zombie not yet released),
+      // which clears soon.
       if (errno == EBUSY && std::chrono::steady_clock::now() < deadline) {
+        RemoveChildCgroups(dir);
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
