@@ -93,6 +93,12 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
       // A rootless config maps container root to whoever runs `husk spec --rootless`.
       return Done(WriteSpecFile(inv.spec_bundle,
                                 spec::DefaultConfigJson(inv.spec_rootless, geteuid(), getegid())));
+    case Command::kPs: {
+      ASSIGN_OR_RETURN(std::string text, Ps(global, inv.ps));
+      return Done(Print(text));
+    }
+    case Command::kEvents:
+      return Done(Events(global, inv.events, Print));
     case Command::kFeatures: {
       std::string json = spec::FeaturesJson(kernel::GetSeccompFeatures());
       if (!absl::EndsWith(json, "\n")) json.push_back('\n');

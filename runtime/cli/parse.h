@@ -29,6 +29,8 @@ enum class Command {
   kList,
   kSpec,
   kFeatures,
+  kPs,
+  kEvents,
 };
 
 struct LogOptions {
@@ -56,6 +58,8 @@ struct Invocation {
   bool quiet = false;       // list --quiet
   std::string spec_bundle;  // spec --bundle; empty = cwd
   bool spec_rootless = false;
+  PsOptions ps;          // ps (id in ps.id)
+  EventsOptions events;  // events (id in events.id)
 };
 
 // What the defaults depend on, gathered once so parsing stays a pure function.
