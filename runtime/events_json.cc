@@ -29,102 +29,101 @@ void ListOmit(Writer& w, const char* key, const std::vector<T>& values) {
   w.EndArray();
 }
 
+// "key": {body()}. Go never omits a struct, so every object is written even when empty.
+template <typename Body>
+void Object(Writer& w, const char* key, Body body) {
+  w.Key(key);
+  w.StartObject();
+  body();
+  w.EndObject();
+}
+
 void WriteCpu(Writer& w, const cg::CpuUsage& u, const cg::Throttling& t) {
-  w.Key("cpu");
-  w.StartObject();
-  w.Key("usage");
-  w.StartObject();
-  NumOmit(w, "total", u.total);
-  ListOmit(w, "percpu", u.percpu);
-  ListOmit(w, "percpu_kernel", u.percpu_kernel);
-  ListOmit(w, "percpu_user", u.percpu_user);
-  Num(w, "kernel", u.kernel);
-  Num(w, "user", u.user);
-  w.EndObject();
-  w.Key("throttling");
-  w.StartObject();
-  NumOmit(w, "periods", t.periods);
-  NumOmit(w, "throttledPeriods", t.throttled_periods);
-  NumOmit(w, "throttledTime", t.throttled_time);
-  w.EndObject();
-  w.EndObject();
+  Object(w, "cpu", [&] {
+    Object(w, "usage", [&] {
+      NumOmit(w, "total", u.total);
+      ListOmit(w, "percpu", u.percpu);
+      ListOmit(w, "percpu_kernel", u.percpu_kernel);
+      ListOmit(w, "percpu_user", u.percpu_user);
+      Num(w, "kernel", u.kernel);
+      Num(w, "user", u.user);
+    });
+    Object(w, "throttling", [&] {
+      NumOmit(w, "periods", t.periods);
+      NumOmit(w, "throttledPeriods", t.throttled_periods);
+      NumOmit(w, "throttledTime", t.throttled_time);
+    });
+  });
 }
 
 void WriteCpuset(Writer& w, const cg::CpusetStats& c) {
-  w.Key("cpuset");
-  w.StartObject();
-  ListOmit(w, "cpus", c.cpus);
-  Num(w, "cpu_exclusive", c.cpu_exclusive);
-  ListOmit(w, "mems", c.mems);
-  Num(w, "mem_hardwall", c.mem_hardwall);
-  Num(w, "mem_exclusive", c.mem_exclusive);
-  Num(w, "memory_migrate", c.memory_migrate);
-  Num(w, "memory_spread_page", c.memory_spread_page);
-  Num(w, "memory_spread_slab", c.memory_spread_slab);
-  Num(w, "memory_pressure", c.memory_pressure);
-  Num(w, "sched_load_balance", c.sched_load_balance);
-  w.Key("sched_relax_domain_level");
-  w.Int64(c.sched_relax_domain_level);
-  w.EndObject();
+  Object(w, "cpuset", [&] {
+    ListOmit(w, "cpus", c.cpus);
+    bool first = true;
+    for (const cg::CpusetFlag& f : cg::kCpusetFlags) {
+      Num(w, f.name, c.*f.field);
+      if (first) ListOmit(w, "mems", c.mems);  // runc's field order: mems after cpu_exclusive
+      first = false;
+    }
+    w.Key("sched_relax_domain_level");
+    w.Int64(c.sched_relax_domain_level);
+  });
 }
 
 void WriteMemoryEntry(Writer& w, const char* key, const cg::MemoryEntry& e) {
-  w.Key(key);
-  w.StartObject();
-  Num(w, "limit", e.limit);
-  NumOmit(w, "usage", e.usage);
-  NumOmit(w, "max", e.max);
-  Num(w, "failcnt", e.failcnt);
-  w.EndObject();
+  Object(w, key, [&] {
+    Num(w, "limit", e.limit);
+    NumOmit(w, "usage", e.usage);
+    NumOmit(w, "max", e.max);
+    Num(w, "failcnt", e.failcnt);
+  });
 }
 
 void WriteMemory(Writer& w, const cg::MemoryStats& m) {
-  w.Key("memory");
-  w.StartObject();
-  NumOmit(w, "cache", m.cache);
-  WriteMemoryEntry(w, "usage", m.usage);
-  WriteMemoryEntry(w, "swap", m.swap);
-  WriteMemoryEntry(w, "kernel", m.kernel);
-  WriteMemoryEntry(w, "kernelTCP", m.kernel_tcp);
-  if (!m.raw.empty()) {
-    w.Key("raw");
-    w.StartObject();
-    for (const auto& [key, value] : m.raw) Num(w, key.c_str(), value);  // std::map: sorted
-    w.EndObject();
-  }
-  w.EndObject();
-}
-
-void WriteBlkioTable(Writer& w, const char* key, const std::vector<cg::BlkioEntry>& table) {
-  if (table.empty()) return;
-  w.Key(key);
-  w.StartArray();
-  for (const cg::BlkioEntry& e : table) {
-    w.StartObject();
-    NumOmit(w, "major", e.major);
-    NumOmit(w, "minor", e.minor);
-    if (!e.op.empty()) {
-      w.Key("op");
-      Str(w, e.op);
-    }
-    NumOmit(w, "value", e.value);
-    w.EndObject();
-  }
-  w.EndArray();
+  Object(w, "memory", [&] {
+    NumOmit(w, "cache", m.cache);
+    WriteMemoryEntry(w, "usage", m.usage);
+    WriteMemoryEntry(w, "swap", m.swap);
+    WriteMemoryEntry(w, "kernel", m.kernel);
+    WriteMemoryEntry(w, "kernelTCP", m.kernel_tcp);
+    if (m.raw.empty()) return;
+    Object(w, "raw", [&] {
+      for (const auto& [key, value] : m.raw) Num(w, key.c_str(), value);  // std::map: sorted
+    });
+  });
 }
 
 void WriteBlkio(Writer& w, const cg::BlkioStats& b) {
-  w.Key("blkio");
-  w.StartObject();
-  WriteBlkioTable(w, "ioServiceBytesRecursive", b.service_bytes);
-  WriteBlkioTable(w, "ioServicedRecursive", b.serviced);
-  WriteBlkioTable(w, "ioQueueRecursive", b.queued);
-  WriteBlkioTable(w, "ioServiceTimeRecursive", b.service_time);
-  WriteBlkioTable(w, "ioWaitTimeRecursive", b.wait_time);
-  WriteBlkioTable(w, "ioMergedRecursive", b.merged);
-  WriteBlkioTable(w, "ioTimeRecursive", b.time);
-  WriteBlkioTable(w, "sectorsRecursive", b.sectors);
-  w.EndObject();
+  struct Table {
+    const char* key;
+    const std::vector<cg::BlkioEntry>* entries;
+  };
+  Object(w, "blkio", [&] {
+    for (const Table& t : {Table{"ioServiceBytesRecursive", &b.service_bytes},
+                           Table{"ioServicedRecursive", &b.serviced},
+                           Table{"ioQueueRecursive", &b.queued},
+                           Table{"ioServiceTimeRecursive", &b.service_time},
+                           Table{"ioWaitTimeRecursive", &b.wait_time},
+                           Table{"ioMergedRecursive", &b.merged},
+                           Table{"ioTimeRecursive", &b.time},
+                           Table{"sectorsRecursive", &b.sectors}}) {
+      if (t.entries->empty()) continue;
+      w.Key(t.key);
+      w.StartArray();
+      for (const cg::BlkioEntry& e : *t.entries) {
+        w.StartObject();
+        NumOmit(w, "major", e.major);
+        NumOmit(w, "minor", e.minor);
+        if (!e.op.empty()) {
+          w.Key("op");
+          Str(w, e.op);
+        }
+        NumOmit(w, "value", e.value);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+  });
 }
 
 void StartEvent(Writer& w, const char* type, absl::string_view id) {
@@ -145,34 +144,28 @@ std::string StatsEventJson(absl::string_view id, const cg::Stats& s) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   StartEvent(w, "stats", id);
-  w.Key("data");
-  w.StartObject();
-  WriteCpu(w, s.cpu, s.throttling);
-  WriteCpuset(w, s.cpuset);
-  WriteMemory(w, s.memory);
-  w.Key("pids");
-  w.StartObject();
-  NumOmit(w, "current", s.pids.current);
-  NumOmit(w, "limit", s.pids.limit);
-  w.EndObject();
-  WriteBlkio(w, s.blkio);
-  w.Key("hugetlb");
-  w.StartObject();  // runc always makes the map: {} when empty
-  for (const auto& [size, h] : s.hugetlb) {
-    w.Key(size.c_str());
-    w.StartObject();
-    NumOmit(w, "usage", h.usage);
-    NumOmit(w, "max", h.max);
-    Num(w, "failcnt", h.failcnt);
-    w.EndObject();
-  }
-  w.EndObject();
-  w.Key("intel_rdt");
-  w.StartObject();
-  w.EndObject();
-  w.Key("network_interfaces");
-  w.Null();
-  w.EndObject();
+  Object(w, "data", [&] {
+    WriteCpu(w, s.cpu, s.throttling);
+    WriteCpuset(w, s.cpuset);
+    WriteMemory(w, s.memory);
+    Object(w, "pids", [&] {
+      NumOmit(w, "current", s.pids.current);
+      NumOmit(w, "limit", s.pids.limit);
+    });
+    WriteBlkio(w, s.blkio);
+    Object(w, "hugetlb", [&] {  // runc always makes the map: {} when empty
+      for (const auto& [size, h] : s.hugetlb) {
+        Object(w, size.c_str(), [&] {
+          NumOmit(w, "usage", h.usage);
+          NumOmit(w, "max", h.max);
+          Num(w, "failcnt", h.failcnt);
+        });
+      }
+    });
+    Object(w, "intel_rdt", [] {});
+    w.Key("network_interfaces");
+    w.Null();
+  });
   w.EndObject();
   return Done(buffer);
 }

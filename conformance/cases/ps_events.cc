@@ -20,6 +20,14 @@ void StartSleeper(Ctx& ctx) {
   ctx.MustStart();
 }
 
+// Creates and starts a container running /bin/true and waits for it to exit.
+void RunToExit(Ctx& ctx) {
+  ctx.SetArgs({"/bin/true"});
+  ctx.MustCreate();
+  ctx.MustStart();
+  ctx.WaitExit();
+}
+
 // The pids of `ps --format json`, failing the case on anything but an array or null.
 std::vector<long long> PsJson(Ctx& ctx) {
   CmdResult r = ctx.Invoke({"ps", "--format", "json", ctx.id()});
@@ -51,10 +59,7 @@ Register ps_json_stopped{{
     "ps_events_ps_json_stopped", "runc ps --format json",
     "runc prints null, [] decodes as well; crun 1.8.1 crashes (SIGSEGV) on a stopped container",
     [](Ctx& ctx) {
-      ctx.SetArgs({"/bin/true"});
-      ctx.MustCreate();
-      ctx.MustStart();
-      ctx.WaitExit();
+      RunToExit(ctx);
       Check(PsJson(ctx).empty(), "a stopped container has processes");
       ctx.MustDelete();
     }}};
@@ -91,10 +96,7 @@ Register events_stopped{{
     "ps_events_events_stopped", "runc events",
     "crun 1.8.1 has no events command",
     [](Ctx& ctx) {
-      ctx.SetArgs({"/bin/true"});
-      ctx.MustCreate();
-      ctx.MustStart();
-      ctx.WaitExit();
+      RunToExit(ctx);
       CmdResult r = ctx.Invoke({"events", "--stats", ctx.id()});
       Check(r.exit_code == 1, "events on a stopped container: " + r.Describe());
       std::string text = r.err + r.out + ctx.last_log();

@@ -24,17 +24,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class PsEventsTest : public ::testing::Test {
+class PsEventsTest : public ContainerTest {
  protected:
-  void SetUp() override {
-    HUSK_REQUIRE_CONTAINERS();
-    BecomeSubreaper();
-  }
-  void TearDown() override {
-    while (::waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
-    }
-  }
-
   // `run -d` of `script`; returns false (with a failure) if it did not start.
   bool RunDetached(const TestRoot& root, Bundle& b, const std::string& script) {
     b.SetArgs({"/bin/sh", "-c", script});

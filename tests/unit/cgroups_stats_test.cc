@@ -23,6 +23,7 @@
 #include "runtime/events_json.h"
 #include "runtime/kernel/cgroups/cgroups.h"
 #include "runtime/kernel/cgroups/stats.h"
+#include "tests/support/cgroup_child.h"
 
 namespace husk::kernel::cgroups {
 namespace {
@@ -204,17 +205,7 @@ class CgroupStatsV2Test : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
-    absl::StatusOr<Layout> host = Detect();
-    ASSERT_TRUE(host.ok()) << host.status();
-    const Hierarchy* unified = host->Unified();
-    if (unified == nullptr) GTEST_SKIP() << "no cgroup2 mount";
-    base_ = unified->mount_point + "/husk-test";
-    ASSERT_TRUE(mkdir(base_.c_str(), 0755) == 0 || errno == EEXIST) << base_;
-    layout_.mode = Mode::kUnified;
-    Hierarchy h;
-    h.mount_point = base_;
-    h.unified = true;
-    layout_.hierarchies.push_back(h);
+    if (::husk::testing::MakeV2TestLayout(&layout_).empty()) GTEST_SKIP() << "no cgroup2 mount";
     static std::atomic<int> counter{0};
     path_ = "/unit-stats-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   }
@@ -253,7 +244,7 @@ class CgroupStatsV2Test : public ::testing::Test {
   }
 
   Layout layout_;
-  std::string base_, path_;
+  std::string path_;
   std::vector<std::string> created_;
   pid_t child_ = -1;
 };

@@ -374,19 +374,8 @@ absl::Status ReadCpuset(const Dirs& d, CpusetStats* c) {
   if (mems) {
     ASSIGN_OR_RETURN(c->mems, ParseCpuList(*mems));
   }
-  struct Flag {
-    const char* file;
-    uint64_t* value;
-  };
-  for (const Flag& f : {Flag{"cpuset.cpu_exclusive", &c->cpu_exclusive},
-                        Flag{"cpuset.mem_hardwall", &c->mem_hardwall},
-                        Flag{"cpuset.mem_exclusive", &c->mem_exclusive},
-                        Flag{"cpuset.memory_migrate", &c->memory_migrate},
-                        Flag{"cpuset.memory_spread_page", &c->memory_spread_page},
-                        Flag{"cpuset.memory_spread_slab", &c->memory_spread_slab},
-                        Flag{"cpuset.memory_pressure", &c->memory_pressure},
-                        Flag{"cpuset.sched_load_balance", &c->sched_load_balance}}) {
-    ASSIGN_OR_RETURN(*f.value, ReadUint(dir, f.file));
+  for (const CpusetFlag& f : kCpusetFlags) {
+    ASSIGN_OR_RETURN(c->*f.field, ReadUint(dir, absl::StrCat("cpuset.", f.name)));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> level,
                    ReadOptional(dir, "cpuset.sched_relax_domain_level"));
@@ -417,33 +406,32 @@ absl::Status ReadBlkio(const Dirs& d, BlkioStats* b) {
     // runc's order of preference: BFQ's debug files, BFQ, CFQ, throttle (recursive, then
     // not). A group counts when its first file exists and is not empty.
     struct File {
-      const char* name;
+      std::string name;
       std::vector<BlkioEntry>* table;
     };
-    const std::vector<std::vector<File>> groups = {
-        {{"blkio.bfq.sectors_recursive", &b->sectors},
-         {"blkio.bfq.io_service_time_recursive", &b->service_time},
-         {"blkio.bfq.io_wait_time_recursive", &b->wait_time},
-         {"blkio.bfq.io_merged_recursive", &b->merged},
-         {"blkio.bfq.io_queued_recursive", &b->queued},
-         {"blkio.bfq.time_recursive", &b->time},
-         {"blkio.bfq.io_serviced_recursive", &b->serviced},
-         {"blkio.bfq.io_service_bytes_recursive", &b->service_bytes}},
-        {{"blkio.bfq.io_serviced_recursive", &b->serviced},
-         {"blkio.bfq.io_service_bytes_recursive", &b->service_bytes}},
-        {{"blkio.sectors_recursive", &b->sectors},
-         {"blkio.io_service_time_recursive", &b->service_time},
-         {"blkio.io_wait_time_recursive", &b->wait_time},
-         {"blkio.io_merged_recursive", &b->merged},
-         {"blkio.io_queued_recursive", &b->queued},
-         {"blkio.time_recursive", &b->time},
-         {"blkio.io_serviced_recursive", &b->serviced},
-         {"blkio.io_service_bytes_recursive", &b->service_bytes}},
-        {{"blkio.throttle.io_serviced_recursive", &b->serviced},
-         {"blkio.throttle.io_service_bytes_recursive", &b->service_bytes}},
-        {{"blkio.throttle.io_serviced", &b->serviced},
-         {"blkio.throttle.io_service_bytes", &b->service_bytes}},
+    // BFQ's debug files and CFQ's: eight tables, "<prefix><name>_recursive".
+    auto full = [&](const char* prefix) {
+      std::vector<File> group;
+      for (const File& f : std::vector<File>{{"sectors", &b->sectors},
+                                             {"io_service_time", &b->service_time},
+                                             {"io_wait_time", &b->wait_time},
+                                             {"io_merged", &b->merged},
+                                             {"io_queued", &b->queued},
+                                             {"time", &b->time},
+                                             {"io_serviced", &b->serviced},
+                                             {"io_service_bytes", &b->service_bytes}}) {
+        group.push_back({absl::StrCat(prefix, f.name, "_recursive"), f.table});
+      }
+      return group;
     };
+    // BFQ without debug, and the throttle files: requests and bytes only.
+    auto serviced = [&](const char* prefix, const char* suffix) {
+      return std::vector<File>{{absl::StrCat(prefix, "io_serviced", suffix), &b->serviced},
+                               {absl::StrCat(prefix, "io_service_bytes", suffix), &b->service_bytes}};
+    };
+    const std::vector<std::vector<File>> groups = {
+        full("blkio.bfq."), serviced("blkio.bfq.", "_recursive"), full("blkio."),
+        serviced("blkio.throttle.", "_recursive"), serviced("blkio.throttle.", "")};
     for (const std::vector<File>& group : groups) {
       ASSIGN_OR_RETURN(std::optional<std::string> first, ReadOptional(dir, group[0].name));
       if (!first || absl::StripAsciiWhitespace(*first).empty()) continue;

@@ -34,6 +34,22 @@ struct CpusetStats {
            sched_load_balance = 0;
   int64_t sched_relax_domain_level = 0;
 };
+// The cpuset flag files (v1 "cpuset.<name>"), in the order runc's JSON lists them (after
+// "cpus": cpu_exclusive, then "mems", then the rest); `name` is also the JSON key.
+struct CpusetFlag {
+  const char* name;
+  uint64_t CpusetStats::*field;
+};
+inline constexpr CpusetFlag kCpusetFlags[] = {
+    {"cpu_exclusive", &CpusetStats::cpu_exclusive},
+    {"mem_hardwall", &CpusetStats::mem_hardwall},
+    {"mem_exclusive", &CpusetStats::mem_exclusive},
+    {"memory_migrate", &CpusetStats::memory_migrate},
+    {"memory_spread_page", &CpusetStats::memory_spread_page},
+    {"memory_spread_slab", &CpusetStats::memory_spread_slab},
+    {"memory_pressure", &CpusetStats::memory_pressure},
+    {"sched_load_balance", &CpusetStats::sched_load_balance},
+};
 // One memory counter family (memory.*, memory.memsw.*, memory.kmem.*, memory.kmem.tcp.*
 // on v1; memory.* and memory.swap.* on v2). "max" limits read as UINT64_MAX.
 struct MemoryEntry {
