@@ -199,6 +199,61 @@ TEST(EventsJson, FullStats) {
   EXPECT_THAT(json, HasSubstr(R"("hugetlb":{"2MB":{"failcnt":1}})"));
 }
 
+// --- Reading fixture files laid out as a v1 hierarchy ---------------------------------
+
+// A v1 "hierarchy" in a temp dir: <tmp>/blkio (controller blkio), container dir <tmp>/blkio/c.
+class CgroupStatsV1FixtureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/husk-stats-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    Hierarchy h;
+    h.mount_point = root_ + "/blkio";
+    h.controllers = {"blkio"};
+    layout_.hierarchies = {h};
+    dir_ = h.mount_point + "/c";
+    ASSERT_EQ(mkdir(h.mount_point.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0);
+  }
+  void TearDown() override {
+    for (const std::string& f : files_) unlink((dir_ + "/" + f).c_str());
+    rmdir(dir_.c_str());
+    rmdir(layout_.hierarchies[0].mount_point.c_str());
+    rmdir(root_.c_str());
+  }
+  void Put(const std::string& file, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomic(dir_ + "/" + file, text, 0644).ok());
+    files_.push_back(file);
+  }
+  Layout layout_;
+  std::string root_, dir_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(CgroupStatsV1FixtureTest, BlkioSkipsAGroupWithoutEntries) {
+  // This host: BFQ files that only say "Total 0", the throttle files that count.
+  Put("blkio.bfq.io_serviced_recursive", "Total 0\n");
+  Put("blkio.bfq.io_service_bytes_recursive", "Total 0\n");
+  Put("blkio.throttle.io_serviced_recursive", "254:0 Read 71\n254:0 Write 0\nTotal 71\n");
+  Put("blkio.throttle.io_service_bytes_recursive", "254:0 Read 2256896\nTotal 2256896\n");
+  absl::StatusOr<Stats> s = ReadStats(layout_, {dir_});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(s->blkio.serviced,
+              ElementsAre(BlkioEntry{254, 0, "Read", 71}, BlkioEntry{254, 0, "Write", 0}));
+  EXPECT_THAT(s->blkio.service_bytes, ElementsAre(BlkioEntry{254, 0, "Read", 2256896}));
+  // Controllers without a hierarchy read as zeros.
+  EXPECT_EQ(s->memory.usage.limit, 0u);
+  EXPECT_EQ(s->cpu.total, 0u);
+}
+
+TEST_F(CgroupStatsV1FixtureTest, BadFileNamesIt) {
+  Put("blkio.throttle.io_serviced_recursive", "254:0 Read many\n");
+  absl::StatusOr<Stats> s = ReadStats(layout_, {dir_});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.status().message(), HasSubstr("blkio.throttle.io_serviced_recursive"));
+}
+
 // --- Reading a real cgroup2 directory --------------------------------------------------
 
 class CgroupStatsV2Test : public ::testing::Test {

@@ -404,7 +404,7 @@ absl::Status ReadPids(const Dirs& d, PidsStats* p) {
 absl::Status ReadBlkio(const Dirs& d, BlkioStats* b) {
   if (std::string dir = d.V1("blkio"); !dir.empty()) {
     // runc's order of preference: BFQ's debug files, BFQ, CFQ, throttle (recursive, then
-    // not). A group counts when its first file exists and is not empty.
+    // not).
     struct File {
       std::string name;
       std::vector<BlkioEntry>* table;
@@ -433,16 +433,23 @@ absl::Status ReadBlkio(const Dirs& d, BlkioStats* b) {
         full("blkio.bfq."), serviced("blkio.bfq.", "_recursive"), full("blkio."),
         serviced("blkio.throttle.", "_recursive"), serviced("blkio.throttle.", "")};
     for (const std::vector<File>& group : groups) {
-      ASSIGN_OR_RETURN(std::optional<std::string> first, ReadOptional(dir, group[0].name));
-      if (!first || absl::StripAsciiWhitespace(*first).empty()) continue;
-      for (const File& f : group) {
-        ASSIGN_OR_RETURN(std::optional<std::string> text, ReadOptional(dir, f.name));
-        if (!text) continue;
-        absl::StatusOr<std::vector<BlkioEntry>> entries = ParseBlkioV1(*text);
-        if (!entries.ok()) return Annotate(entries.status(), absl::StrCat(dir, "/", f.name));
-        *f.table = *std::move(entries);
+      for (size_t i = 0; i < group.size(); ++i) {
+        ASSIGN_OR_RETURN(std::optional<std::string> text, ReadOptional(dir, group[i].name));
+        absl::StatusOr<std::vector<BlkioEntry>> entries =
+            text ? ParseBlkioV1(*text) : std::vector<BlkioEntry>();
+        if (!entries.ok()) {
+          return Annotate(entries.status(), absl::StrCat(dir, "/", group[i].name));
+        }
+        // A group whose first file has no entries (absent, or only "Total 0", as BFQ's
+        // files read when another scheduler does the I/O) gives way to the next, as in
+        // runc; a later empty file ends the reading.
+        if (entries->empty()) {
+          if (i == 0) break;
+          return absl::OkStatus();
+        }
+        *group[i].table = *std::move(entries);
+        if (i + 1 == group.size()) return absl::OkStatus();
       }
-      return absl::OkStatus();
     }
     return absl::OkStatus();
   }
