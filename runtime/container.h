@@ -4,6 +4,8 @@
 #ifndef HUSK_RUNTIME_CONTAINER_H_
 #define HUSK_RUNTIME_CONTAINER_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +73,31 @@ absl::Status Update(const GlobalOptions& global, const std::string& id,
 enum class ListFormat { kTable, kJson };
 // The text `list` prints on stdout (table, JSON array or `null`, or IDs with quiet).
 absl::StatusOr<std::string> List(const GlobalOptions& global, ListFormat format, bool quiet);
+
+// `ps` and `events` (container_observe.cc): what runs in the container's cgroup.
+enum class PsFormat { kTable, kJson };
+struct PsOptions {
+  std::string id;
+  PsFormat format = PsFormat::kTable;
+  std::vector<std::string> ps_args;  // for the host's ps; empty = {"-ef"}
+};
+// The text `ps` prints: json, the cgroup's pids as a JSON array (`null` when none) and a
+// newline; table, the host ps's header and the lines of the container's processes.
+absl::StatusOr<std::string> Ps(const GlobalOptions& global, const PsOptions& options);
+
+struct EventsOptions {
+  std::string id;
+  bool stats = false;                       // one stats object, then return
+  int64_t interval_ns = 5'000'000'000;      // between stats objects when streaming
+};
+// Receives each line `events` prints (one JSON object and "\n"); an error stops Events.
+using EventSink = std::function<absl::Status(absl::string_view line)>;
+// runc's `events`: a stopped container is "container with id X is not running". With
+// `stats` one stats event; otherwise a stats event every interval and an oom event for
+// each OOM notification, until the container's processes are gone. Does not hold the
+// container's lock while streaming.
+absl::Status Events(const GlobalOptions& global, const EventsOptions& options,
+                    const EventSink& emit);
 
 }  // namespace husk
 

@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libseccomp-dev libcap-ng-dev rapidjson-dev libabsl-dev libgtest-dev libgmock-dev
-  busybox-static iproute2
+  busybox-static iproute2 procps
   runc crun
   # tests/vm: the pure cgroup v2 guest (microvm, 9p and virtio-serial are all in the base
   # package; the kernel itself is fetched by tests/vm/prepare.sh, never installed)

@@ -99,6 +99,12 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
       return Done(Resume(global, inv.id));
     case Command::kUpdate:
       return Done(Update(global, inv.id, inv.update));
+    case Command::kPs: {
+      ASSIGN_OR_RETURN(std::string text, Ps(global, inv.ps));
+      return Done(Print(text));
+    }
+    case Command::kEvents:
+      return Done(Events(global, inv.events, Print));
     case Command::kFeatures: {
       std::string json = spec::FeaturesJson(kernel::GetSeccompFeatures());
       if (!absl::EndsWith(json, "\n")) json.push_back('\n');

@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
+#include "runtime/cli/duration.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/signal.h"
 
@@ -71,6 +72,9 @@ constexpr FlagDef kKillFlags[] = {{"all", "a", K::kBool}, {"help", "h", K::kBool
 constexpr FlagDef kDeleteFlags[] = {{"force", "f", K::kBool}, {"help", "h", K::kBool}};
 constexpr FlagDef kListFlags[] = {
     {"format", "f", K::kValue}, {"quiet", "q", K::kBool}, {"help", "h", K::kBool}};
+constexpr FlagDef kPsFlags[] = {{"format", "f", K::kValue}, {"help", "h", K::kBool}};
+constexpr FlagDef kEventsFlags[] = {
+    {"stats", "", K::kBool}, {"interval", "", K::kValue}, {"help", "h", K::kBool}};
 constexpr FlagDef kSpecFlags[] = {
     {"bundle", "b", K::kValue}, {"rootless", "", K::kBool}, {"help", "h", K::kBool}};
 
@@ -175,6 +179,12 @@ constexpr OptionHelp kUpdateHelp[] = {
     {"--blkio-weight value", "block IO weight, 10 to 1000"},
     {"--pids-limit value", "maximum number of processes (-1 or 0: unlimited)"},
 };
+constexpr OptionHelp kPsHelp[] = {
+    {"--format value, -f value", "output format: table or json (default: \"table\")"}};
+constexpr OptionHelp kEventsHelp[] = {
+    {"--interval value", "time between stats objects (default: 5s)"},
+    {"--stats", "print the container's stats once, then exit"},
+};
 constexpr OptionHelp kGlobalHelp[] = {
     {"--debug", "enable debug logging"},
     {"--log value", "append log lines to this file (default: stderr)"},
@@ -223,12 +233,15 @@ constexpr CommandDef kCommands[] = {
      "change the cgroup resources of a container", kUpdateHelp},
     {"features", Command::kFeatures, kHelpOnly, "",
      "print the features this build supports as JSON"},
+    {"ps", Command::kPs, kPsFlags, "[command options] <container-id> [ps options]",
+     "list the processes running in a container", kPsHelp},
+    {"events", Command::kEvents, kEventsFlags, "[command options] <container-id>",
+     "print a container's resource statistics and OOM events as JSON", kEventsHelp},
 };
 
 constexpr absl::string_view kHelpSummary = "Shows a list of commands or help for one command";
 
-constexpr absl::string_view kUnsupportedCommands[] = {"exec", "ps", "events", "checkpoint",
-                                                      "restore"};
+constexpr absl::string_view kUnsupportedCommands[] = {"exec", "checkpoint", "restore"};
 
 constexpr char kSpecVersion[] = "1.3.0";
 constexpr char kExitCodeUrl[] = "husk/exit-code";
@@ -475,6 +488,30 @@ absl::Status ApplyCommand(const CommandDef& def, const ScanResult& flags, const 
     }
     case Command::kFeatures:
       return CheckArgCount(def.name, args, 0, 0);
+    case Command::kPs: {
+      // Everything after the ID is for the host's ps (runc's SkipArgReorder).
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, SIZE_MAX));
+      inv.ps.id = inv.id;
+      inv.ps.ps_args.assign(args.begin() + 1, args.end());
+      std::string format = flags.Value("format").value_or("table");
+      if (format != "table" && format != "json") return UsageError("invalid format option");
+      inv.ps.format = format == "json" ? PsFormat::kJson : PsFormat::kTable;
+      return absl::OkStatus();
+    }
+    case Command::kEvents: {
+      ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, 1));
+      inv.events.id = inv.id;
+      inv.events.stats = flags.Bool("stats");
+      if (auto interval = flags.Value("interval")) {
+        absl::StatusOr<int64_t> ns = ParseGoDuration(*interval);
+        if (!ns.ok()) {
+          return UsageError(
+              absl::StrCat("invalid value ", Quote(*interval), " for flag -interval: parse error"));
+        }
+        inv.events.interval_ns = *ns;
+      }
+      return absl::OkStatus();
+    }
     case Command::kHelp:
     case Command::kVersion:
       break;
@@ -598,8 +635,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args
   const CommandDef* def = FindCommand(name);
   if (def == nullptr) return UsageError(absl::StrCat("unknown command ", Quote(name)));
 
-  ASSIGN_OR_RETURN(ScanResult flags, ScanFlags(def->flags, absl::MakeConstSpan(rest).subspan(1),
-                                               ScanMode::kInterleaved));
+  ASSIGN_OR_RETURN(ScanResult flags,
+                   ScanFlags(def->flags, absl::MakeConstSpan(rest).subspan(1),
+                             def->command == Command::kPs ? ScanMode::kUntilPositional
+                                                          : ScanMode::kInterleaved));
   if (flags.Bool("help")) {
     inv.command = Command::kHelp;
     inv.help_topic = std::string(def->name);

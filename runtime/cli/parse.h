@@ -32,6 +32,8 @@ enum class Command {
   kPause,
   kResume,
   kUpdate,
+  kPs,
+  kEvents,
 };
 
 struct LogOptions {
@@ -60,6 +62,8 @@ struct Invocation {
   std::string spec_bundle;  // spec --bundle; empty = cwd
   bool spec_rootless = false;
   UpdateOptions update;  // update
+  PsOptions ps;          // ps (id in ps.id)
+  EventsOptions events;  // events (id in events.id)
 };
 
 // What the defaults depend on, gathered once so parsing stays a pure function.

@@ -1,6 +1,7 @@
 #include "tests/support/cgroup_child.h"
 
 #include <fcntl.h>
+#include <cerrno>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -24,6 +25,19 @@ std::string ReadText(const std::string& path) {
 bool Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
+}
+
+std::string MakeV2TestLayout(kernel::cgroups::Layout* layout) {
+  absl::StatusOr<kernel::cgroups::Layout> host = kernel::cgroups::Detect();
+  if (!host.ok() || host->Unified() == nullptr) return "";
+  std::string base = host->Unified()->mount_point + "/husk-test";
+  if (mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) return "";
+  layout->mode = kernel::cgroups::Mode::kUnified;
+  kernel::cgroups::Hierarchy h;
+  h.mount_point = base;
+  h.unified = true;
+  layout->hierarchies = {h};
+  return base;
 }
 
 JoinedChild::JoinedChild(const kernel::cgroups::Setup& setup) {

@@ -14,6 +14,12 @@ namespace husk::testing {
 std::string ReadText(const std::string& path);
 bool Exists(const std::string& path);
 
+// The pure v2 layout the cgroup2 tests use: one cgroup2 hierarchy "mounted" at
+// <cgroup2 mount>/husk-test (created if missing), so container dirs go below it. Returns
+// that base dir, or "" (layout untouched) when the host has no cgroup2 mount or the dir
+// cannot be made.
+std::string MakeV2TestLayout(kernel::cgroups::Layout* layout);
+
 class JoinedChild {
  public:
   // Forks; the child writes "0" into each of the setup's cgroups (JoinSelf) and reports

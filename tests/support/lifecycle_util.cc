@@ -17,6 +17,17 @@
 #include "rapidjson/pointer.h"
 
 namespace husk::testing {
+
+void ContainerTest::SetUp() {
+  HUSK_REQUIRE_CONTAINERS();
+  BecomeSubreaper();
+}
+
+void ContainerTest::TearDown() {
+  // Reap the inits of deleted containers (zombies of ours); nothing alive is waited for.
+  while (::waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
+  }
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;

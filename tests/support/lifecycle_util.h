@@ -16,6 +16,15 @@
 
 namespace husk::testing {
 
+// A fixture for tests that run real containers: skips unless root with husk and the
+// rootfs built, makes this process a subreaper (detached inits become its children, as
+// under containerd's shim and conmon) and reaps the exited ones after each test.
+class ContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
+
 // Splits on '\n'; a trailing newline does not make an empty last line.
 std::vector<std::string> LinesOf(const std::string& text);
 

@@ -47,13 +47,8 @@ class CgroupsV2Test : public ::testing::Test {
     ASSERT_EQ(statfs(unified->mount_point.c_str(), &fs), 0);
     ASSERT_EQ(fs.f_type, kCgroup2Magic) << unified->mount_point;
     cgroup2_root_ = unified->mount_point;
-    base_ = cgroup2_root_ + "/husk-test";
-    ASSERT_TRUE(mkdir(base_.c_str(), 0755) == 0 || errno == EEXIST) << base_;
-    layout_.mode = Mode::kUnified;
-    Hierarchy h;
-    h.mount_point = base_;
-    h.unified = true;
-    layout_.hierarchies.push_back(h);
+    base_ = ::husk::testing::MakeV2TestLayout(&layout_);
+    ASSERT_EQ(base_, cgroup2_root_ + "/husk-test") << "cannot make the cgroup2 test dir";
     static std::atomic<int> counter{0};
     path_ = "/unit-v2-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     dir_ = base_ + path_;
