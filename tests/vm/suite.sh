@@ -22,6 +22,8 @@ ENTRIES=(
   "cgroups_device_bpf_kernel_test $BUILD/tests/cgroups_device_bpf_kernel_test"
   "cgroups_resources_test $BUILD/tests/cgroups_resources_test"
   "cgroups_commands_test $BUILD/tests/cgroups_commands_test"
+  "cgroups_stats_test $BUILD/tests/cgroups_stats_test"
+  "ps_events_test $BUILD/tests/ps_events_test"
   "config_devices_test $BUILD/tests/config_devices_test"
   "lifecycle_test $BUILD/tests/lifecycle_test"
   "run_test $BUILD/tests/run_test"
