@@ -79,12 +79,16 @@ absl::Status JoinNamespaces(const InitPlan& plan, const SyncChannel& channel) {
   return absl::OkStatus();
 }
 
-absl::Status JoinCgroups(const InitPlan& plan) {
+absl::Status JoinCgroups(const InitPlan& plan, int join_unified_fd) {
   // Writing "0" from the still single-threaded child skips the slow pid-migration lock
   // path (perf-notes.md): the parent never writes our pid.
   int err = kernel::cgroups::JoinSelf(plan.cgroup_fds.data(),
                                       reinterpret_cast<const bool*>(plan.cgroup_unified.data()),
                                       plan.cgroup_fds.size());
+  if (err == 0 && join_unified_fd >= 0) {
+    const bool unified = true;
+    err = kernel::cgroups::JoinSelf(&join_unified_fd, &unified, 1);
+  }
   if (err != 0) return ErrnoError(err, "join cgroup");
   return absl::OkStatus();
 }
@@ -325,8 +329,8 @@ namespace {
 
 // The clone inherited every fd of `husk create`, among them the locked state directory
 // (a held flock would block `start`) and the log. Keep only what the plan names.
-void CloseInheritedFds(const InitPlan& plan, int channel_fd) {
-  std::vector<int> keep = {channel_fd, plan.listen_fd};
+void CloseInheritedFds(const InitPlan& plan, int channel_fd, int join_unified_fd) {
+  std::vector<int> keep = {channel_fd, plan.listen_fd, join_unified_fd};
   keep.insert(keep.end(), plan.cgroup_fds.begin(), plan.cgroup_fds.end());
   for (const kernel::NamespaceJoin& j : plan.ns.join) keep.push_back(j.fd.get());
   for (const UniqueFd& fd : plan.idmap_userns) keep.push_back(fd.get());
@@ -343,12 +347,12 @@ void CloseInheritedFds(const InitPlan& plan, int channel_fd) {
 
 }  // namespace
 
-void RunChild(const InitPlan& plan, SyncChannel& channel) {
-  CloseInheritedFds(plan, channel.fd());
+void RunChild(const InitPlan& plan, SyncChannel& channel, int join_unified_fd) {
+  CloseInheritedFds(plan, channel.fd(), join_unified_fd);
   // Not dumpable until execve: the container cannot ptrace or open /proc/<pid>/ of this
   // process while it still holds host fds (CVE-2016-9962).
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  CHILD_CHECK(channel, JoinCgroups(plan));
+  CHILD_CHECK(channel, JoinCgroups(plan, join_unified_fd));
   if (!plan.two_stage) {
     if (plan.ns.Creates(NS::kUser)) {
       CHILD_CHECK(channel, channel.Send(MsgType::kIdMapRequest));

@@ -14,7 +14,10 @@
 
 namespace husk::process {
 
-[[noreturn]] void RunChild(const InitPlan& plan, SyncChannel& channel);
+// `join_unified_fd` >= 0: clone3 could not place the child in its cgroup2 dir
+// (CLONE_INTO_CGROUP unsupported), so the child writes itself into that dir's
+// cgroup.procs with the v1 joins (the slower path: the global threadgroup rwsem).
+[[noreturn]] void RunChild(const InitPlan& plan, SyncChannel& channel, int join_unified_fd = -1);
 
 // exec.LookPath semantics: a name with a "/" is checked as is; otherwise each PATH entry
 // (from the container env) is tried. Errors use runc's wording, which Docker and podman

@@ -131,10 +131,18 @@ absl::StatusOr<pid_t> Launch(const InitPlan& plan, const LaunchOptions& options)
   SyncChannel& parent_end = channels.first;
   SyncChannel& child_end = channels.second;
   pid_t stage = sys::Clone3(plan.clone_flags, SIGCHLD, plan.clone_cgroup_fd);
+  int join_unified_fd = -1;
+  // A kernel without CLONE_INTO_CGROUP (before 5.7: E2BIG for the larger clone_args, or
+  // EINVAL for the flag; ENOSYS without clone3): clone plainly and let the child join.
+  if (stage < 0 && plan.clone_cgroup_fd >= 0 &&
+      (errno == E2BIG || errno == EINVAL || errno == ENOSYS)) {
+    join_unified_fd = plan.clone_cgroup_fd;
+    stage = sys::Clone3(plan.clone_flags, SIGCHLD, -1);
+  }
   if (stage < 0) return ErrnoError("clone container process");
   if (stage == 0) {
     parent_end.Close();
-    RunChild(plan, child_end);  // never returns
+    RunChild(plan, child_end, join_unified_fd);  // never returns
   }
   child_end.Close();
   pid_t init = plan.two_stage ? -1 : stage;
