@@ -41,6 +41,16 @@ vm-prepare: | deps
 vm-test: build rootfs vm-prepare
 	./tests/vm/suite.sh $(BUILD)
 
+# The benchmark on pure cgroup v2 (in the guest; report in $(BUILD)/vm-bench). TCG makes
+# every instruction ~20x dearer, so only the ratios mean anything; quick by default
+# (~2.5 min), VM_BENCH_ARGS= for the full run.
+VM_BENCH_ARGS ?= --quick
+.PHONY: vm-bench
+vm-bench: bench-build vm-prepare
+	mkdir -p $(BUILD)/vm-bench
+	./tests/vm/run-in-vm.sh --build $(BUILD) --timeout 3600 --rw $(BUILD)/vm-bench -- \
+		tests/vm/bench.sh $(BUILD) $(BUILD)/vm-bench $(VM_BENCH_ARGS)
+
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
