@@ -713,9 +713,11 @@ Register blkio_weight{{
       CmdResult r = CreateSleeping(ctx);
       std::string mp = CgroupMount("blkio");
       if (mp.empty()) Skip("no blkio cgroup hierarchy");
-      std::string file = Exists(mp + "/blkio.weight")       ? "blkio.weight"
-                         : Exists(mp + "/blkio.bfq.weight") ? "blkio.bfq.weight"
-                                                            : "";
+      // The weight files exist only below the root cgroup: look in the test parent.
+      std::string parent = mp + ctx.cgroups_path().substr(0, ctx.cgroups_path().rfind('/'));
+      std::string file = Exists(parent + "/blkio.weight")       ? "blkio.weight"
+                         : Exists(parent + "/blkio.bfq.weight") ? "blkio.bfq.weight"
+                                                                : "";
       if (file.empty()) {
         Skip("no blkio.weight or blkio.bfq.weight on this host (no CFQ/BFQ); create " +
              std::string(r.ok() ? "succeeded" : "failed: " + r.Describe()));
