@@ -375,6 +375,10 @@ absl::Status RefuseBusy(const Setup& setup) {
   // A cgroup that already holds processes is someone else's (or a leftover): the
   // container's limits, freezer and kill --all would reach them too.
   for (const std::string& dir : setup.dirs) {
+    // A dir this create made is empty: only pre-existing ones need the read (hot path).
+    if (std::find(setup.created.begin(), setup.created.end(), dir) != setup.created.end()) {
+      continue;
+    }
     ASSIGN_OR_RETURN(std::string procs, husk::ReadFile(absl::StrCat(dir, "/cgroup.procs")));
     size_t n = 0;
     for (absl::string_view line : absl::StrSplit(procs, '\n', absl::SkipWhitespace())) {
