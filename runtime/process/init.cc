@@ -27,34 +27,12 @@
 #include "runtime/kernel/seccomp.h"
 #include "runtime/kernel/terminal.h"
 #include "runtime/kernel/user.h"
+#include "runtime/process/init_steps.h"
 
 namespace husk::process {
 namespace {
 
 using NS = spec::NamespaceType;
-
-// After create has returned nobody listens on the channel: report on stderr instead.
-[[noreturn]] void Die(const SyncChannel& channel, const absl::Status& status) {
-  std::string text(status.message());
-  int err = StatusErrno(status).value_or(0);
-  if (channel.fd() < 0 || !channel.Send(MsgType::kError, 0, text, err).ok()) {
-    std::string line = absl::StrCat("husk init: ", text, "\n");
-    (void)!write(2, line.data(), line.size());
-  }
-  _exit(1);
-}
-
-#define CHILD_CHECK(channel, expr)                   \
-  do {                                               \
-    ::absl::Status husk_child_status_ = (expr);      \
-    if (!husk_child_status_.ok()) Die(channel, husk_child_status_); \
-  } while (0)
-
-absl::Status BecomeRootInUserns() {
-  if (setresgid(0, 0, 0) != 0) return ErrnoError("setresgid to root in the user namespace");
-  if (setresuid(0, 0, 0) != 0) return ErrnoError("setresuid to root in the user namespace");
-  return absl::OkStatus();
-}
 
 absl::Status JoinNamespaces(const InitPlan& plan, const SyncChannel& channel) {
   for (const kernel::NamespaceJoin& j : plan.ns.join) {
@@ -107,81 +85,19 @@ absl::Status SetupRootfs(const InitPlan& plan) {
   return absl::OkStatus();
 }
 
+// The shared steps (init_steps.h) with the init's plan.
 absl::Status SwitchUser(const InitPlan& plan) {
-  RETURN_IF_ERROR(kernel::DropBounding(plan.caps));
-  // setgroups is refused in a user namespace whose gid_map was written with setgroups
-  // denied; there the supplementary groups stay as the namespace has them.
-  if (setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0 &&
-      !(errno == EPERM && plan.ns.Has(NS::kUser) && plan.additional_gids.empty())) {
-    return ErrnoError("setgroups");
-  }
-  if (plan.caps.apply && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrnoError("keep capabilities");
-  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) return ErrnoError(absl::StrCat("setresgid ", plan.gid));
-  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) return ErrnoError(absl::StrCat("setresuid ", plan.uid));
-  if (plan.caps.apply && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return ErrnoError("clear keep capabilities");
-  return kernel::ApplyCapabilities(plan.caps);
+  return process::SwitchUser(plan.caps, plan.uid, plan.gid, plan.additional_gids, plan.ns.Has(NS::kUser));
 }
-
 std::vector<std::string> FinalEnv(const InitPlan& plan) {
-  std::vector<std::string> env = plan.env;
-  bool has_home = false;
-  for (const std::string& e : env) has_home = has_home || absl::StartsWith(e, "HOME=");
-  if (!has_home) {
-    auto passwd = ReadFile("/etc/passwd", 4 << 20);
-    env.push_back(absl::StrCat("HOME=", kernel::HomeForUid(passwd.ok() ? *passwd : "", plan.uid)));
-  }
-  return env;
+  return process::FinalEnv(plan.env, plan.uid);
 }
-
-absl::Status PassFds(const InitPlan& plan) {
-  for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
-      return ErrnoError(absl::StrCat("preserve fd ", fd));
-    }
-  }
-  // Nothing else of ours may reach the container (CVE-2024-21626): mark every other fd
-  // close-on-exec, whatever flags it was opened with.
-  if (syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return ErrnoError("mark fds close-on-exec");
-  }
-  return absl::OkStatus();
-}
-
-// runc's order: the cwd is entered still as root (as_root), so a directory only root may
-// enter (/root, 0700) works for a non-root user, who keeps it; one root may not enter
-// (root squashed by NFS, a user namespace) is left for a second call as the user.
+absl::Status PassFds(const InitPlan& plan) { return process::PassFds(plan.preserve_fds); }
 absl::Status EnterCwd(const InitPlan& plan, bool as_root, bool* entered) {
-  if (chdir(plan.cwd.c_str()) != 0) {
-    if (as_root && (errno == EACCES || errno == EPERM)) return absl::OkStatus();
-    return ErrnoError(absl::StrCat("chdir to cwd (", Quote(plan.cwd), ") set in config.json failed"));
-  }
-  *entered = true;
-  // A cwd reached through a host fd (/proc/self/fd/N, CVE-2024-21626) is unreachable
-  // from the new root: the kernel prefixes it with "(unreachable)" and glibc fails with
-  // ENOENT. The buffer must fit any path, or the kernel reports ERANGE before that.
-  // Any other failure is reported as what it is.
-  char cwd[PATH_MAX];
-  bool got_cwd = getcwd(cwd, sizeof(cwd)) != nullptr;
-  if (!got_cwd && errno != ENOENT) {
-    return ErrnoError(absl::StrCat("verify that cwd ", Quote(plan.cwd),
-                                   " is inside the container root"));
-  }
-  if (!got_cwd || cwd[0] != '/') {
-    return ErrnoError(ENOENT, absl::StrCat("cwd ", Quote(plan.cwd), " is outside the container root"));
-  }
-  return absl::OkStatus();
+  return process::EnterCwd(plan.cwd, as_root, entered);
 }
-
-// Loads the filter; with SCMP_ACT_NOTIFY, hands the notify fd to `create` (which passes it
-// to the agent) and waits until that is done, so no notified syscall waits for an agent
-// that has no fd. sendmsg is the one syscall a profile may not notify (PlanSeccomp).
 absl::Status LoadSeccomp(const InitPlan& plan, const SyncChannel& channel) {
-  ASSIGN_OR_RETURN(int notify_fd, kernel::InstallSeccomp(plan.seccomp));
-  if (notify_fd < 0) return absl::OkStatus();
-  UniqueFd fd(notify_fd);
-  RETURN_IF_ERROR(channel.Send(MsgType::kSeccompListener, 0, {}, 0, fd.get()));
-  return channel.Expect(MsgType::kSeccompDone).status();
+  return process::LoadSeccomp(plan.seccomp, channel);
 }
 
 // Blocks until `start` connects to exec.sock, then acknowledges so `start` can return.
@@ -265,20 +181,7 @@ absl::Status WaitForStart(int listen_fd) {
   CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
   // The user program starts with no blocked signals and default dispositions, whatever
   // the caller of husk had (an ignored SIGPIPE, `run`'s forwarding handlers...).
-  // The raw syscall: glibc's signal() refuses its internal real-time signals (32, 33),
-  // which a caller may still have set to ignored.
-  struct {
-    void* handler;
-    unsigned long flags;
-    void* restorer;
-    uint64_t mask;
-  } dfl = {};  // SIG_DFL, no flags, empty mask
-  for (int sig = 1; sig <= 64; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  ResetSignals();
   // With no_new_privileges and no listener, the filter goes in last: execve is the only
   // syscall of husk's it sees.
   if (plan.seccomp.Enabled() && !seccomp_early && !seccomp_before_ready) {
@@ -335,14 +238,7 @@ void CloseInheritedFds(const InitPlan& plan, int channel_fd, int join_unified_fd
   for (const kernel::NamespaceJoin& j : plan.ns.join) keep.push_back(j.fd.get());
   for (const UniqueFd& fd : plan.idmap_userns) keep.push_back(fd.get());
   for (const kernel::MountPlan& m : plan.mounts) keep.push_back(m.source_tree.get());
-  std::sort(keep.begin(), keep.end());
-  unsigned next = 3 + static_cast<unsigned>(plan.preserve_fds);
-  for (int fd : keep) {
-    if (fd < 0 || static_cast<unsigned>(fd) < next) continue;
-    if (static_cast<unsigned>(fd) > next) syscall(SYS_close_range, next, fd - 1, 0);
-    next = static_cast<unsigned>(fd) + 1;
-  }
-  syscall(SYS_close_range, next, ~0U, 0);
+  CloseFdsExcept(3 + static_cast<unsigned>(plan.preserve_fds), std::move(keep));
 }
 
 }  // namespace
