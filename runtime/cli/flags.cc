@@ -32,6 +32,12 @@ std::optional<std::string> ScanResult::Value(absl::string_view name) const {
   return it->second;
 }
 
+std::vector<std::string> ScanResult::Values(absl::string_view name) const {
+  auto it = lists.find(name);
+  if (it == lists.end()) return {};
+  return it->second;
+}
+
 std::optional<bool> ParseBool(absl::string_view s) {
   if (s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "true" || s == "True") {
     return true;
@@ -98,6 +104,7 @@ absl::StatusOr<ScanResult> ScanFlags(absl::Span<const FlagDef> defs,
     } else {
       return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: -", body));
     }
+    result.lists[std::string(def->name)].push_back(slot);
   }
   return result;
 }

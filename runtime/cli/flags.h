@@ -32,12 +32,15 @@ enum class ScanMode {
 
 struct ScanResult {
   std::map<std::string, std::string, std::less<>> values;  // canonical name -> last value
+  std::map<std::string, std::vector<std::string>, std::less<>> lists;  // every value given
   std::vector<std::string> positionals;  // kUntilPositional: the first one and all after
 
   bool Has(absl::string_view name) const { return values.find(name) != values.end(); }
   // Booleans are stored as "true"/"false"; unset is false.
   bool Bool(absl::string_view name) const;
   std::optional<std::string> Value(absl::string_view name) const;
+  // Every value of a repeated value flag, in command-line order; empty when unset.
+  std::vector<std::string> Values(absl::string_view name) const;
 };
 
 // Go's strconv.ParseBool, which runc's flags use: 1 t T TRUE true True, 0 f F FALSE ...
