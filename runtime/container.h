@@ -1,11 +1,12 @@
 // The container lifecycle as short narrative functions: Create, Start, State, Kill,
-// Delete, Run, List, Pause, Resume, Update. Each takes parsed options (cli/ does the parsing) and returns a Status
+// Delete, Run, Exec, List, Pause, Resume, Update. Each takes parsed options (cli/ does the parsing) and returns a Status
 // whose message is the user-facing error (cli/ prints and logs it). Parent process only.
 #ifndef HUSK_RUNTIME_CONTAINER_H_
 #define HUSK_RUNTIME_CONTAINER_H_
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,35 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
 // Returns the exit code husk should exit with: the container's status (128+N for signal
 // N) in the foreground, 0 for --detach.
 absl::StatusOr<int> Run(const GlobalOptions& global, const RunOptions& options);
+
+// `exec` (container_exec.cc): runc's flags. Without --process the process is the
+// bundle's config.json process with args = `args` and the flags' overrides (runc's
+// getProcess); with it the file's object as is (terminal from the file, --tty ignored).
+struct ExecOptions {
+  std::string id;
+  std::string process_file;             // --process/-p; read before Exec returns
+  std::string console_socket;           // --console-socket
+  std::string pidfd_socket;             // --pidfd-socket: receives a pidfd of the process
+  std::string pid_file;                 // --pid-file, absolute ("" = none)
+  std::string cwd;                      // --cwd
+  std::vector<std::string> env;         // --env/-e, appended to the config's
+  bool tty = false;                     // --tty/-t
+  std::optional<uint32_t> uid, gid;     // --user/-u uid[:gid]
+  std::vector<uint32_t> additional_gids;  // --additional-gids/-g, appended
+  std::string process_label, apparmor;  // --process-label, --apparmor
+  std::optional<bool> no_new_privs;     // --no-new-privs, when given
+  std::vector<std::string> caps;        // --cap/-c: added to bounding/effective/permitted
+  std::vector<std::string> cgroups;     // --cgroup [ctrl[,ctrl]:]path (sub-cgroups)
+  bool ignore_paused = false;
+  int preserve_fds = 0;
+  bool detach = false;
+  std::vector<std::string> args;  // COMMAND [ARGS...]
+};
+// Runs a process in the container's namespaces and cgroup. Returns the exit code husk
+// exits with: 0 with --detach once the process has called execve, else the process's
+// status (128+N for signal N). Every failure message starts with runc's "exec failed: ";
+// cli/ exits 255 for them.
+absl::StatusOr<int> Exec(const GlobalOptions& global, const ExecOptions& options);
 
 // Freeze / thaw the container's cgroup and wait until the kernel reports it
 // (container_cgroups.cc). Pause: "container not running" unless created or running;

@@ -1,4 +1,4 @@
-// Pieces shared by the lifecycle commands in container.cc and run.cc: creating a
+// Pieces shared by the lifecycle commands in container.cc, run.cc and container_exec.cc: creating a
 // container (optionally keeping the pty master for `run` in the foreground), loading one
 // with its derived status, and destroying one. Parent only.
 #ifndef HUSK_RUNTIME_CONTAINER_INTERNAL_H_
@@ -52,6 +52,9 @@ std::string SocketPath(const state::ContainerDir& dir);
 absl::StatusOr<kernel::SeccompPlan> PlanContainerSeccomp(const state::Store& store,
                                                          const state::ContainerDir& dir,
                                                          const spec::Seccomp& profile);
+// exec: the program (and seccomp(2) flags) PlanContainerSeccomp saved in `dir`; an
+// empty plan when the container has no filter.
+absl::StatusOr<kernel::SeccompPlan> LoadContainerSeccomp(const state::ContainerDir& dir);
 // Connects to plan.listener_path and sends the container process state for `state`
 // with the notify fd, as config-linux.md describes.
 absl::Status SendToSeccompAgent(const kernel::SeccompPlan& plan, const spec::StateDoc& state,

@@ -1,7 +1,10 @@
 // The parent's part of a container's seccomp filter: the program from the cache or from
 // libseccomp, its copy in the state directory, and the hand-over of the notify fd to the
 // seccomp agent. Declared in container_internal.h.
+#include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -33,7 +36,40 @@ std::optional<std::vector<sock_filter>> Decode(absl::string_view bytes) {
   return program;
 }
 
+// The container's copy is only ever read by exec of the same husk build.
+constexpr char kExecProgramKey[] = "husk exec program v1: uint32 flags, sock_filter[]";
+
 }  // namespace
+
+absl::StatusOr<kernel::SeccompPlan> LoadContainerSeccomp(const state::ContainerDir& dir) {
+  kernel::SeccompPlan plan;
+  struct stat st;
+  if (fstatat(dir.fd(), state::kSeccompProgramFile, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return plan;  // the container has no filter
+    return ErrnoError("stat the saved seccomp program");
+  }
+  std::optional<std::string> saved =
+      state::ReadProgramFile(dir.fd(), state::kSeccompProgramFile, kExecProgramKey);
+  uint32_t flags = 0;
+  std::optional<std::vector<sock_filter>> program;
+  if (saved && saved->size() > sizeof(flags)) {
+    memcpy(&flags, saved->data(), sizeof(flags));
+    program = Decode(absl::string_view(*saved).substr(sizeof(flags)));
+  }
+  if (!program) {
+    return absl::DataLossError(absl::StrCat("the saved seccomp program ",
+                                            Quote(state::kSeccompProgramFile), " is corrupt"));
+  }
+  plan.flags = flags;
+  plan.program = *std::move(program);
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    // runc hands an exec'd process's notify fd to the agent too; husk does not yet.
+    return absl::UnimplementedError(
+        "the container's seccomp profile notifies an agent (SCMP_ACT_NOTIFY): exec with a "
+        "seccomp listener is not supported yet");
+  }
+  return plan;
+}
 
 absl::StatusOr<kernel::SeccompPlan> PlanContainerSeccomp(const state::Store& store,
                                                          const state::ContainerDir& dir,
@@ -63,10 +99,14 @@ absl::StatusOr<kernel::SeccompPlan> PlanContainerSeccomp(const state::Store& sto
     }
     program = std::move(compiled);
   }
-  // exec loads the container's own copy: it outlives any cache eviction.
-  RETURN_IF_ERROR(
-      Annotate(state::WriteProgramFile(dir.fd(), state::kSeccompProgramFile, key, bytes),
-               "save the seccomp program"));
+  // exec loads the container's own copy: it outlives any cache eviction and any later
+  // edit of config.json. The seccomp(2) flags go in front of the program.
+  uint32_t flags = plan.flags;
+  std::string saved(reinterpret_cast<const char*>(&flags), sizeof(flags));
+  saved += bytes;
+  RETURN_IF_ERROR(Annotate(
+      state::WriteProgramFile(dir.fd(), state::kSeccompProgramFile, kExecProgramKey, saved),
+      "save the seccomp program"));
   plan.program = *std::move(program);
   return plan;
 }

@@ -105,6 +105,12 @@ absl::StatusOr<int> Dispatch(const Invocation& inv) {
     }
     case Command::kEvents:
       return Done(Events(global, inv.events, Print));
+    case Command::kExec: {
+      // runc: 255 when exec itself fails, so callers tell it from the process's own status.
+      absl::StatusOr<int> code = Exec(global, inv.exec);
+      if (!code.ok()) return WithExitCode(code.status(), kExecFailureExitCode);
+      return code;
+    }
     case Command::kFeatures: {
       std::string json = spec::FeaturesJson(kernel::GetSeccompFeatures());
       if (!absl::EndsWith(json, "\n")) json.push_back('\n');
@@ -142,7 +148,8 @@ int Main(int argc, char** argv) {
   // is logged after it, so the process that does the work logs it once.
   absl::Status sealed;
   if (invocation.ok() &&
-      (invocation->command == Command::kCreate || invocation->command == Command::kRun)) {
+      (invocation->command == Command::kCreate || invocation->command == Command::kRun ||
+       invocation->command == Command::kExec)) {
     sealed = process::EnsureSealedExe(argv);
   }
   log::Debug(absl::StrCat("husk ", absl::StrJoin(args, " ")));

@@ -34,6 +34,7 @@ enum class Command {
   kUpdate,
   kPs,
   kEvents,
+  kExec,
 };
 
 struct LogOptions {
@@ -64,6 +65,7 @@ struct Invocation {
   UpdateOptions update;  // update
   PsOptions ps;          // ps (id in ps.id)
   EventsOptions events;  // events (id in events.id)
+  ExecOptions exec;      // exec (id in exec.id)
 };
 
 // What the defaults depend on, gathered once so parsing stays a pure function.
@@ -91,6 +93,10 @@ LogOptions PreScanLog(const std::vector<std::string>& args);
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const ParseEnv& env);
 
+// exec --user: "uid[:gid]", decimal ids only (runc never looks names up here). Ids above
+// 4294967294 are refused ((uid_t)-1 means "unchanged" to the kernel).
+absl::Status ParseExecUser(absl::string_view text, ExecOptions& exec);
+
 // Help text in urfave/cli's layout, as runc prints it: for `topic` (a command name, or
 // "help") NAME / USAGE / OPTIONS; for "" the overview NAME / USAGE / VERSION / COMMANDS /
 // GLOBAL OPTIONS. Ends in "\n".
@@ -101,6 +107,8 @@ std::string VersionText();
 
 // `help TOPIC` with an unknown topic: urfave/cli's "No help topic for 'TOPIC'", exit 3.
 inline constexpr int kHelpTopicExitCode = 3;
+// What `exec` exits with when the runtime fails (runc's fatalWithCode(..., 255)).
+inline constexpr int kExecFailureExitCode = 255;
 // Attaches the exit code a failure exits with (a Status payload); ExitCodeOf reads it
 // back: 1 when none is attached, 0 for OK.
 absl::Status WithExitCode(absl::Status status, int code);
