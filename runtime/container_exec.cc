@@ -146,11 +146,13 @@ absl::Status SendPidfd(const std::string& socket_path, pid_t pid) {
   return absl::OkStatus();
 }
 
-// With the container locked (a concurrent delete waits): checks, plans and launches.
-// Returns the process's host pid once it has called execve.
-absl::StatusOr<pid_t> StartProcess(const GlobalOptions& global, const ExecOptions& options,
-                                   const std::optional<std::string>& process_json,
-                                   UniqueFd* console) {
+// With the container locked: the checks and the plan, whose fds (namespaces, cgroup
+// dirs) stay valid after the lock is gone. The launch runs unlocked, like runc's: a
+// process joining a paused container (--ignore-paused) waits in the freezer until
+// `resume`, which must be able to take the lock.
+absl::StatusOr<process::ExecPlan> PlanLocked(const GlobalOptions& global,
+                                             const ExecOptions& options,
+                                             const std::optional<std::string>& process_json) {
   ASSIGN_OR_RETURN(internal::Loaded c, internal::LoadContainer(global, options.id));
   RETURN_IF_ERROR(CheckStatus(c, options.ignore_paused));
   absl::StatusOr<spec::Config> config = spec::LoadConfig(c.record.bundle + "/config.json");
@@ -159,13 +161,17 @@ absl::StatusOr<pid_t> StartProcess(const GlobalOptions& global, const ExecOption
   if (!process_json && !config.ok()) return config.status();
   ASSIGN_OR_RETURN(spec::Process p, internal::ExecProcess(options, process_json, config_process));
   RETURN_IF_ERROR(CheckTerminal(p, options));
-  RETURN_IF_ERROR(CheckPreservedFds(options.preserve_fds));
 
   ASSIGN_OR_RETURN(UniqueFd pidfd, internal::OpenInit(c.record));
   std::vector<std::string> warnings;
   ASSIGN_OR_RETURN(process::ExecPlan plan, PlanExec(c, pidfd.get(), p, options, &warnings));
   for (const std::string& w : warnings) log::Warning(w);
+  return plan;
+}
 
+// Returns the process's host pid once it has called execve.
+absl::StatusOr<pid_t> StartProcess(const process::ExecPlan& plan, const ExecOptions& options,
+                                   UniqueFd* console) {
   process::ExecLaunchOptions launch;
   launch.on_console = [&](UniqueFd master) -> absl::Status {
     if (options.console_socket.empty()) {
@@ -181,14 +187,16 @@ absl::StatusOr<pid_t> StartProcess(const GlobalOptions& global, const ExecOption
 }
 
 absl::StatusOr<int> ExecUnprefixed(const GlobalOptions& global, const ExecOptions& options) {
-  // First: callers delete the file as soon as husk exits, or even earlier on failure.
+  // Before husk opens anything that could take the numbers of the fds to pass.
+  RETURN_IF_ERROR(CheckPreservedFds(options.preserve_fds));
+  // Callers delete the file as soon as husk exits, or even earlier on failure.
   std::optional<std::string> process_json;
   if (!options.process_file.empty()) {
     ASSIGN_OR_RETURN(process_json, ReadFile(options.process_file, spec::kMaxConfigBytes));
   }
+  ASSIGN_OR_RETURN(process::ExecPlan plan, PlanLocked(global, options, process_json));
   UniqueFd console;
-  // The lock is released on return: other commands need not wait for this process.
-  absl::StatusOr<pid_t> pid = StartProcess(global, options, process_json, &console);
+  absl::StatusOr<pid_t> pid = StartProcess(plan, options, &console);
   if (!pid.ok()) return pid.status();
   auto fail = [&](const absl::Status& status) {
     kill(*pid, SIGKILL);

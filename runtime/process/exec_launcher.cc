@@ -105,8 +105,21 @@ absl::StatusOr<pid_t> LaunchExec(const ExecPlan& plan, const ExecLaunchOptions& 
       break;  // EOF: every copy of the child's end is closed, by execve or by death
     }
     switch (message->type) {
-      case MsgType::kError:
-        return fail(ErrorFromMessage(*message));
+      case MsgType::kError: {
+        absl::Status error = ErrorFromMessage(*message);
+        // The process may report before the stage has named it: learn its pid first, or
+        // it would outlive the failure (and reach the caller's subreaper).
+        while (process < 0) {
+          auto pid_message = parent_end.Receive();
+          if (!pid_message.ok()) break;
+          if (pid_message->type == MsgType::kInitPid) {
+            process = static_cast<pid_t>(pid_message->value);
+            Reap(stage);
+            stage = -1;
+          }
+        }
+        return fail(error);
+      }
       case MsgType::kInitPid:
         process = static_cast<pid_t>(message->value);
         Reap(stage);  // the stage exits right after this message
