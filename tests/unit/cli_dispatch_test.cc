@@ -148,8 +148,8 @@ TEST_F(CliMainTest, HelpShowsTheVersion) {
 }
 
 TEST_F(CliMainTest, UnsupportedCommand) {
-  EXPECT_EQ(RunMain({"exec", "--process", "/p", "c1"}), 1);
-  EXPECT_THAT(stderr_, HasSubstr("husk: command \\\"exec\\\" is not supported yet"));
+  EXPECT_EQ(RunMain({"checkpoint", "c1"}), 1);
+  EXPECT_THAT(stderr_, HasSubstr("husk: command \\\"checkpoint\\\" is not supported yet"));
 }
 
 TEST_F(CliMainTest, WriteSpecFileIsExclusive) {

@@ -315,8 +315,7 @@ TEST(CliParse, UsageTextLayout) {
 TEST(CliParse, UnknownAndUnsupportedCommands) {
   EXPECT_EQ(ErrorOf({"foo"}), "unknown command \"foo\"");
   EXPECT_EQ(ErrorOf({"--root", "/r", "foo", "c1"}), "unknown command \"foo\"");
-  for (std::string name :
-       {"exec", "checkpoint", "restore"}) {
+  for (std::string name : {"checkpoint", "restore"}) {
     EXPECT_EQ(ErrorOf({name, "--process", "/p", "c1"}),
               "husk: command \"" + name + "\" is not supported yet");
   }
@@ -586,6 +585,112 @@ TEST(CliPreScanLog, AgreesWithTheFullParse) {
   EXPECT_EQ(options.path, inv->log.path);
   EXPECT_EQ(options.format, inv->log.format);
   EXPECT_EQ(options.debug, inv->log.debug);
+}
+
+
+// --- exec -------------------------------------------------------------------------------
+
+TEST(CliParseExec, EveryFlag) {
+  absl::StatusOr<Invocation> inv = Parse(
+      {"exec", "--console-socket", "/s.sock", "--pidfd-socket", "/p.sock", "--cwd", "/tmp",
+       "-e", "A=1", "--env", "B=2", "-t", "-u", "1000:100", "-g", "5", "--additional-gids=6",
+       "-d", "--pid-file", "rel.pid", "--process-label", "l", "--apparmor", "a",
+       "--no-new-privs", "-c", "CAP_KILL", "--cap", "CAP_CHOWN", "--preserve-fds", "2",
+       "--cgroup", "cpu,cpuacct:sub", "--cgroup", "memory:m", "--ignore-paused", "c1", "sh",
+       "-c", "echo -e x"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kExec);
+  const ExecOptions& e = inv->exec;
+  EXPECT_EQ(e.id, "c1");
+  EXPECT_EQ(inv->id, "c1");
+  EXPECT_EQ(e.console_socket, "/s.sock");
+  EXPECT_EQ(e.pidfd_socket, "/p.sock");
+  EXPECT_EQ(e.cwd, "/tmp");
+  EXPECT_THAT(e.env, ElementsAre("A=1", "B=2"));
+  EXPECT_TRUE(e.tty);
+  EXPECT_EQ(e.uid, 1000u);
+  EXPECT_EQ(e.gid, 100u);
+  EXPECT_THAT(e.additional_gids, ElementsAre(5u, 6u));
+  EXPECT_TRUE(e.detach);
+  EXPECT_EQ(e.pid_file, "/work/dir/rel.pid");  // relative to the caller's cwd
+  EXPECT_EQ(e.process_label, "l");
+  EXPECT_EQ(e.apparmor, "a");
+  EXPECT_EQ(e.no_new_privs, true);
+  EXPECT_THAT(e.caps, ElementsAre("CAP_KILL", "CAP_CHOWN"));
+  EXPECT_EQ(e.preserve_fds, 2);
+  EXPECT_THAT(e.cgroups, ElementsAre("cpu,cpuacct:sub", "memory:m"));
+  EXPECT_TRUE(e.ignore_paused);
+  // Flags stop at the ID (runc's StopOnNthArg): the command keeps its own.
+  EXPECT_THAT(e.args, ElementsAre("sh", "-c", "echo -e x"));
+}
+
+TEST(CliParseExec, DefaultsAndProcessFile) {
+  absl::StatusOr<Invocation> inv = Parse({"exec", "-p", "proc.json", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const ExecOptions& e = inv->exec;
+  EXPECT_EQ(e.process_file, "/work/dir/proc.json");
+  EXPECT_TRUE(e.args.empty());
+  EXPECT_FALSE(e.tty);
+  EXPECT_FALSE(e.detach);
+  EXPECT_FALSE(e.no_new_privs.has_value());
+  EXPECT_FALSE(e.uid.has_value());
+  EXPECT_FALSE(e.gid.has_value());
+  EXPECT_EQ(e.pid_file, "");
+  EXPECT_EQ(e.preserve_fds, 0);
+  inv = Parse({"exec", "--no-new-privs=false", "c1", "true"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->exec.no_new_privs, false);
+  // containerd's form: flags, then the ID last.
+  inv = Parse({"exec", "--process", "/p.json", "--detach", "--pid-file", "/x.pid", "c1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->exec.detach);
+  EXPECT_EQ(inv->exec.pid_file, "/x.pid");
+}
+
+TEST(CliParseExec, Errors) {
+  EXPECT_EQ(ErrorOf({"exec", "c1"}), "exec args cannot be empty");
+  EXPECT_THAT(ErrorOf({"exec"}), HasSubstr("requires a minimum of 1"));
+  EXPECT_EQ(ErrorOf({"exec", "--preserve-fds", "-1", "c1", "true"}),
+            "invalid value \"-1\" for flag -preserve-fds: parse error");
+  EXPECT_EQ(ErrorOf({"exec", "-g", "-5", "c1", "true"}), "additional-gids must be a positive number -5");
+  EXPECT_EQ(ErrorOf({"exec", "-g", "x", "c1", "true"}),
+            "invalid value \"x\" for flag -additional-gids: parse error");
+  EXPECT_EQ(ErrorOf({"exec", "--bogus", "c1", "true"}), "flag provided but not defined: -bogus");
+  EXPECT_EQ(ErrorOf({"exec", "bad/id", "true"}), "invalid container ID format");
+}
+
+TEST(CliParseExec, User) {
+  ExecOptions e;
+  ASSERT_TRUE(ParseExecUser("0", e).ok());
+  EXPECT_EQ(e.uid, 0u);
+  EXPECT_FALSE(e.gid.has_value());
+  e = {};
+  ASSERT_TRUE(ParseExecUser("1:2", e).ok());
+  EXPECT_EQ(e.uid, 1u);
+  EXPECT_EQ(e.gid, 2u);
+  e = {};
+  ASSERT_TRUE(ParseExecUser("4294967294:0", e).ok());
+  EXPECT_EQ(e.uid, 4294967294u);
+  // Numbers only (security-bar.md S-17: crun once read "-u 1" as uid 0); no names, no
+  // wrap-around, no signs.
+  for (const char* bad : {"", "abc", "root", "4294967295", "4294967296", "-1", "+1", "1:",
+                          ":1", "1:x", "1:2:3", " 1"}) {
+    ExecOptions o;
+    absl::Status s = ParseExecUser(bad, o);
+    EXPECT_FALSE(s.ok()) << "\"" << bad << "\"";
+  }
+  EXPECT_EQ(ParseExecUser("abc", e).message(), "bad uid: \"abc\" is not a valid id");
+  EXPECT_EQ(ParseExecUser("1:x", e).message(), "bad gid: \"x\" is not a valid id");
+}
+
+TEST(CliParseExec, RepeatedValueFlagsKeepEveryValue) {
+  const FlagDef defs[] = {{"env", "e", FlagKind::kValue}};
+  std::vector<std::string> args = {"-e", "A=1", "--env=B=2", "-e", "A=3"};
+  absl::StatusOr<ScanResult> r = ScanFlags(defs, args, ScanMode::kInterleaved);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->Values("env"), ElementsAre("A=1", "B=2", "A=3"));
+  EXPECT_EQ(r->Value("env"), "A=3");
+  EXPECT_TRUE(r->Values("other").empty());
 }
 
 }  // namespace
