@@ -461,6 +461,44 @@ TEST_F(ExecTest, JoinsAUserNamespaceFirst) {
   EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
 }
 
+TEST_F(ExecTest, TtyWithoutConsoleSocketIsProxied) {
+  Bundle b;
+  StartRunning(b);
+  RunOptions opts;
+  opts.stdin_data = "hello\n";
+  CmdResult r = Exec({"-t", b.Id(), "sh", "-c", "read x; echo got $x; tty; exit 4"}, opts);
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_THAT(r.out, HasSubstr("got hello")) << r;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("/dev/pts/[0-9]+")) << r;
+}
+
+TEST_F(ExecTest, OomScoreAdjFromTheProcessOrTheConfig) {
+  Bundle b;
+  b.SetJson("/process/oomScoreAdj", "300");
+  StartRunning(b);
+  CmdResult r = Exec({b.Id(), "cat", "/proc/self/oom_score_adj"});
+  EXPECT_EQ(r.out, "300\n") << r;
+  std::string file = ProcessFile(R"({"args":["/bin/cat","/proc/self/oom_score_adj"],"cwd":"/",)"
+                                 R"("user":{"uid":0,"gid":0},"oomScoreAdj":500})");
+  r = Exec({"-p", file, b.Id()});
+  EXPECT_EQ(r.out, "500\n") << r;
+}
+
+TEST_F(ExecTest, WithoutAPidNamespaceNoForkIsNeeded) {
+  Bundle b;
+  b.SetJson("/linux/namespaces",
+            R"([{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}])");
+  StartRunning(b);
+  std::string pid_file = dir_.Path() + "/nopidns.pid";
+  CmdResult r = Exec({"-d", "--pid-file", pid_file, b.Id(), "sleep", "1"});
+  ASSERT_TRUE(r.ok()) << r;
+  pid_t pid = ReadPidFile(pid_file);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(StatusField(ProcFile(pid, "status"), "NSpid"), std::to_string(pid));
+  EXPECT_EQ(ParentPid(pid), getpid());
+  EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
+}
+
 TEST_F(ExecTest, TwentyConcurrentExecsIntoOneContainer) {
   Bundle b;
   StartRunning(b);
