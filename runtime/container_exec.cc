@@ -117,19 +117,8 @@ absl::StatusOr<process::ExecPlan> PlanExec(const internal::Loaded& c, int pidfd,
   plan.fork_after_join = plan.Joins(spec::NamespaceType::kPid) || plan.Joins(spec::NamespaceType::kTime);
   RETURN_IF_ERROR(PlanCgroups(c.record, options, plan));
   plan.oom_score_adj = p.oom_score_adj;
-  ASSIGN_OR_RETURN(plan.rlimits, kernel::PlanRlimits(p.rlimits));
-  ASSIGN_OR_RETURN(plan.caps, kernel::PlanCapabilities(p.capabilities, kernel::LastCap(), warnings));
-  plan.no_new_privileges = p.no_new_privileges;
+  RETURN_IF_ERROR(process::PlanProcess(p, &plan, warnings));
   ASSIGN_OR_RETURN(plan.seccomp, internal::LoadContainerSeccomp(c.dir));
-  plan.uid = p.user.uid;
-  plan.gid = p.user.gid;
-  plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
-  if (p.user.umask) plan.umask = static_cast<mode_t>(*p.user.umask);
-  plan.args = p.args;
-  plan.env = p.env;
-  plan.cwd = p.cwd;
-  plan.terminal = p.terminal;
-  plan.console_size = p.console_size;
   plan.preserve_fds = options.preserve_fds;
   return plan;
 }

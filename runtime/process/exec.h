@@ -34,11 +34,12 @@
 #include "runtime/kernel/namespaces.h"
 #include "runtime/kernel/process_attrs.h"
 #include "runtime/kernel/seccomp.h"
+#include "runtime/process/process_plan.h"
 #include "spec/config.h"
 
 namespace husk::process {
 
-struct ExecPlan {
+struct ExecPlan : ProcessPlan {
   // The init's namespaces that differ from husk's own, user namespace first.
   std::vector<kernel::NamespaceJoin> join;
   bool fork_after_join = false;  // a pid or time namespace is among them
@@ -50,18 +51,8 @@ struct ExecPlan {
   int clone_cgroup_fd = -1;  // one of cgroup_dirs, or -1
 
   std::optional<int> oom_score_adj;
-  std::vector<kernel::RlimitPlan> rlimits;
-  kernel::CapPlan caps;
-  bool no_new_privileges = false;
-  kernel::SeccompPlan seccomp;  // the container's saved program (no listener)
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> additional_gids;
-  std::optional<mode_t> umask;
-  std::vector<std::string> args, env;
-  std::string cwd = "/";
-  bool terminal = false;
-  std::optional<spec::ConsoleSize> console_size;
+  // The rest of the process (rlimits, caps, seccomp: the container's saved program with
+  // no listener, user, args, env, cwd, terminal) is the ProcessPlan base.
   int preserve_fds = 0;  // fds 3 .. 3+preserve_fds-1 are passed on
   bool Joins(spec::NamespaceType type) const;
 };

@@ -88,18 +88,7 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   ASSIGN_OR_RETURN(plan.sysctls, kernel::PlanSysctls(lx.sysctl, plan.ns.Creates(NS::kIpc),
                                                      plan.ns.Creates(NS::kUts),
                                                      plan.ns.Creates(NS::kNetwork)));
-  ASSIGN_OR_RETURN(plan.rlimits, kernel::PlanRlimits(p.rlimits));
-  ASSIGN_OR_RETURN(plan.caps, kernel::PlanCapabilities(p.capabilities, kernel::LastCap(), warnings));
-  plan.no_new_privileges = p.no_new_privileges;
-  plan.uid = p.user.uid;
-  plan.gid = p.user.gid;
-  plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
-  if (p.user.umask) plan.umask = static_cast<mode_t>(*p.user.umask);
-  plan.args = p.args;
-  plan.env = p.env;
-  plan.cwd = p.cwd.empty() ? "/" : p.cwd;
-  plan.terminal = p.terminal;
-  plan.console_size = p.console_size;
+  RETURN_IF_ERROR(PlanProcess(p, &plan, warnings));
   return plan;
 }
 

@@ -18,11 +18,12 @@
 #include "runtime/kernel/namespaces.h"
 #include "runtime/kernel/process_attrs.h"
 #include "runtime/kernel/seccomp.h"
+#include "runtime/process/process_plan.h"
 #include "spec/config.h"
 
 namespace husk::process {
 
-struct InitPlan {
+struct InitPlan : ProcessPlan {
   std::string id;
   std::string rootfs;  // absolute host path
 
@@ -55,22 +56,8 @@ struct InitPlan {
   std::string hostname, domainname;  // set in a new or joined uts namespace when non-empty
   bool no_new_keyring = false;
   std::vector<kernel::SysctlPlan> sysctls;
-  std::vector<kernel::RlimitPlan> rlimits;
-  kernel::CapPlan caps;
-  bool no_new_privileges = false;
-  // Compiled by the caller of BuildInitPlan (it owns the program cache). Loaded before
-  // the capability drop without no_new_privileges (it needs CAP_SYS_ADMIN then), else as
-  // late as possible: right before execve, or before kReady when the notify fd must still
-  // reach `create`.
-  kernel::SeccompPlan seccomp;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> additional_gids;
-  std::optional<mode_t> umask;
-  std::vector<std::string> args, env;
-  std::string cwd = "/";
-  bool terminal = false;
-  std::optional<spec::ConsoleSize> console_size;
+  // rlimits, caps, no_new_privileges, seccomp, user, args, env, cwd, terminal: the
+  // ProcessPlan base.
 
   int listen_fd = -1;     // bound+listening exec.sock; `start` connects to it
   int preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 are passed to the container

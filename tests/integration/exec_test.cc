@@ -18,6 +18,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/config_util.h"
 #include "tests/support/harness.h"
 #include "tests/support/lifecycle_util.h"
 
@@ -38,14 +39,6 @@ std::string NsLink(pid_t pid, const std::string& ns) {
   std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
   ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// The value after "Field:\t" in a /proc/<pid>/status text.
-std::string StatusField(const std::string& status, const std::string& field) {
-  size_t at = status.find(field + ":\t");
-  if (at == std::string::npos) return "";
-  size_t start = at + field.size() + 2;
-  return status.substr(start, status.find('\n', start) - start);
 }
 
 class ExecTest : public ContainerTest {
