@@ -369,6 +369,17 @@ absl::Status ApplyGlobalFlags(const ScanResult& flags, const ParseEnv& env, Invo
   return absl::OkStatus();
 }
 
+// --preserve-fds N of create, run and exec; unset leaves *out alone.
+absl::Status ParsePreserveFds(const ScanResult& flags, int* out) {
+  if (auto fds = flags.Value("preserve-fds")) {
+    if (!absl::SimpleAtoi(*fds, out) || *out < 0) {
+      return UsageError(
+          absl::StrCat("invalid value ", Quote(*fds), " for flag -preserve-fds: parse error"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyCreateFlags(const ScanResult& flags, const ParseEnv& env, CreateOptions& create) {
   create.bundle = AbsoluteTo(env.cwd, flags.Value("bundle").value_or("."));
   if (auto pid_file = flags.Value("pid-file"); pid_file && !pid_file->empty()) {
@@ -379,13 +390,7 @@ absl::Status ApplyCreateFlags(const ScanResult& flags, const ParseEnv& env, Crea
   create.console_socket = flags.Value("console-socket").value_or("");
   create.no_pivot = flags.Bool("no-pivot");
   create.no_new_keyring = flags.Bool("no-new-keyring");
-  if (auto fds = flags.Value("preserve-fds")) {
-    if (!absl::SimpleAtoi(*fds, &create.preserve_fds) || create.preserve_fds < 0) {
-      return UsageError(
-          absl::StrCat("invalid value ", Quote(*fds), " for flag -preserve-fds: parse error"));
-    }
-  }
-  return absl::OkStatus();
+  return ParsePreserveFds(flags, &create.preserve_fds);
 }
 
 // Go's units.RAMInBytes as runc's update uses it: a number (decimals allowed) and an
@@ -496,13 +501,7 @@ absl::Status ApplyExecFlags(const ScanResult& flags, const ParseEnv& env, ExecOp
   exec.cgroups = flags.Values("cgroup");
   exec.ignore_paused = flags.Bool("ignore-paused");
   exec.detach = flags.Bool("detach");
-  if (auto fds = flags.Value("preserve-fds")) {
-    if (!absl::SimpleAtoi(*fds, &exec.preserve_fds) || exec.preserve_fds < 0) {
-      return UsageError(
-          absl::StrCat("invalid value ", Quote(*fds), " for flag -preserve-fds: parse error"));
-    }
-  }
-  return absl::OkStatus();
+  return ParsePreserveFds(flags, &exec.preserve_fds);
 }
 
 absl::StatusOr<std::string> TakeId(absl::string_view command, const std::vector<std::string>& args,

@@ -147,11 +147,7 @@ TEST_F(ConfigMountsTest, BindSourceUnderAPrivateDirectoryWithAUserNamespace) {
   ASSERT_EQ(::mkdir(inner.c_str(), 0755), 0);
   WriteFile(inner + "/file", "reachable\n");
   Bundle b;
-  b.SetJson("/linux/namespaces",
-            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
-                {"type":"mount"},{"type":"user"}])");
-  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
-  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  UseUserNamespace(b);  // container root = host uid/gid 100000
   b.Remove("/linux/resources");
   b.Remove("/mounts/6");  // the cgroup mount: not ours to mount in a user namespace
   AddMount(b, Bind(inner, "/run", R"("rbind","ro")"));

@@ -191,11 +191,7 @@ TEST_F(ConfigNamespacesTest, UserNamespaceMapsRootTo100000) {
   Bundle b;
   TempDir data("userns-data");
   ASSERT_EQ(::chown(data.Path().c_str(), 100000, 100000), 0);
-  b.SetJson("/linux/namespaces",
-            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
-                {"type":"mount"},{"type":"user"}])");
-  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
-  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  UseUserNamespace(b);  // container root = host uid/gid 100000
   b.SetJson("/mounts/-", R"({"destination":"/run","type":"bind","source":")" + data.Path() +
                              R"(","options":["rbind","rw"]})");
   b.SetArgs({"/bin/sh", "-c", "id; cat /proc/self/uid_map /proc/self/gid_map; "

@@ -94,11 +94,7 @@ TEST_F(ConfigSecurityTest, InitExeFallsBackToSealedMemfd) {
 
 TEST_F(ConfigSecurityTest, InitIsNotDumpableBeforeStart) {
   Bundle b;
-  b.SetJson("/linux/namespaces",
-            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
-                {"type":"mount"},{"type":"user"}])");
-  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
-  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  UseUserNamespace(b);  // container root = host uid/gid 100000
   b.SetArgs({"/bin/sleep", "30"});
   Created c = CreateContainer(root_, b);
   ASSERT_TRUE(c.ok()) << c.result;

@@ -436,11 +436,7 @@ TEST_F(ExecTest, CgroupFlagJoinsASubCgroup) {
 
 TEST_F(ExecTest, JoinsAUserNamespaceFirst) {
   Bundle b;
-  b.SetJson("/linux/namespaces",
-            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
-                {"type":"mount"},{"type":"user"}])");
-  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
-  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  UseUserNamespace(b);  // container root = host uid/gid 100000
   pid_t init = StartRunning(b);
   ASSERT_GT(init, 0);
   CmdResult r = Exec({"-u", "1000:1000", b.Id(), "sh", "-c", "id -u; readlink /proc/self/ns/user"});

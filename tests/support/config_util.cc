@@ -68,6 +68,14 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return lines;
 }
 
+void UseUserNamespace(Bundle& b) {
+  b.SetJson("/linux/namespaces",
+            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
+                {"type":"mount"},{"type":"user"}])");
+  b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+  b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+}
+
 std::string StatusField(const std::string& status, const std::string& key) {
   for (const std::string& line : SplitLines(status)) {
     if (line.rfind(key + ":", 0) != 0) continue;

@@ -36,6 +36,10 @@ std::string StartAndCollect(const TestRoot& root, Bundle& bundle, const Created&
 // st_ino of /proc/<pid>/ns/<ns> ("self" allowed as pid = 0); 0 if it cannot be read.
 ino_t NsInode(pid_t pid, const std::string& ns);
 
+// The default namespaces plus a new user namespace mapping container ids 0..65535 to
+// host ids 100000.. (uid and gid). Call Write() after.
+void UseUserNamespace(Bundle& bundle);
+
 // Lines of `text`, without the newlines.
 std::vector<std::string> SplitLines(const std::string& text);
 // The value after "<key>:" in /proc/<pid>/status-like text, whitespace trimmed; "" if none.
