@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -485,6 +488,44 @@ TEST_F(ExecTest, WithoutAPidNamespaceNoForkIsNeeded) {
   ASSERT_GT(pid, 0);
   EXPECT_EQ(StatusField(ProcFile(pid, "status"), "NSpid"), std::to_string(pid));
   EXPECT_EQ(ParentPid(pid), getpid());
+  EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
+}
+
+// runc's --pidfd-socket: one SCM_RIGHTS message carrying a pidfd of the exec'd process.
+TEST_F(ExecTest, PidfdSocketReceivesAPidfdOfTheProcess) {
+  Bundle b;
+  StartRunning(b);
+  std::string path = dir_.Path() + "/pidfd.sock";
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  std::string pid_file = dir_.Path() + "/pidfd.pid";
+  CmdResult r = Exec({"-d", "--pidfd-socket", path, "--pid-file", pid_file, b.Id(), "sleep", "1"});
+  ASSERT_TRUE(r.ok()) << r;
+  pid_t pid = ReadPidFile(pid_file);
+  UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn);
+  char data[64];
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {data, sizeof(data)};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ASSERT_GT(::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC), 0);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  ASSERT_NE(cmsg, nullptr);
+  ASSERT_EQ(cmsg->cmsg_type, SCM_RIGHTS);
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+  UniqueFd pidfd(fd);
+  std::string fdinfo = ReadFile("/proc/self/fdinfo/" + std::to_string(fd));
+  EXPECT_EQ(StatusField(fdinfo, "Pid"), std::to_string(pid)) << fdinfo;
   EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
 }
 
