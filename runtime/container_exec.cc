@@ -74,8 +74,11 @@ absl::Status CheckPreservedFds(int n) {
 absl::Status PlanCgroups(const state::Record& record, const ExecOptions& options,
                          process::ExecPlan& plan) {
   ASSIGN_OR_RETURN(auto subs, internal::ParseSubCgroups(options.cgroups));
-  absl::StatusOr<kernel::cgroups::Layout> layout = kernel::cgroups::Detect();
-  if (!subs.empty() && !layout.ok()) return layout.status();
+  // The layout (a mountinfo read) only tells which v1 dir holds which controller.
+  kernel::cgroups::Layout layout;
+  if (!subs.empty()) {
+    ASSIGN_OR_RETURN(layout, kernel::cgroups::Detect());
+  }
   std::vector<bool> used(subs.size(), false);
   for (const std::string& dir : record.cgroup_dirs) {
     struct statfs fs;
@@ -85,7 +88,7 @@ absl::Status PlanCgroups(const state::Record& record, const ExecOptions& options
       const auto& [ctrl, sub] = subs[i];
       bool match = ctrl.empty();
       if (!match && !unified) {
-        for (const auto& h : layout->hierarchies) {
+        for (const auto& h : layout.hierarchies) {
           if (!h.unified && h.Has(ctrl) && absl::StartsWith(dir, h.mount_point + "/")) match = true;
         }
       }
