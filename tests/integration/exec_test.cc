@@ -353,7 +353,25 @@ TEST_F(ExecTest, ContainerStates) {
   EXPECT_THAT(r.err, HasSubstr("cannot exec in a paused container (use --ignore-paused to override)"));
   {
     BackgroundHusk waiting(root_, {"exec", "--ignore-paused", paused.Id(), "echo", "thawed"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // The stage froze as it joined the cgroup: it holds no fd of husk's state directory
+    // (security-bar.md S-02), only stdio, the channel, namespaces and cgroup dirs.
+    std::string children_file = "/proc/" + std::to_string(waiting.pid()) + "/task/" +
+                                std::to_string(waiting.pid()) + "/children";
+    std::string stage;
+    for (int i = 0; i < 200 && stage.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::istringstream(ReadFile(children_file)) >> stage;
+    }
+    ASSERT_FALSE(stage.empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int fd = 0; fd < 64; ++fd) {
+      char target[512];
+      std::string link = "/proc/" + stage + "/fd/" + std::to_string(fd);
+      ssize_t n = ::readlink(link.c_str(), target, sizeof(target));
+      if (n <= 0) continue;
+      std::string t(target, static_cast<size_t>(n));
+      EXPECT_THAT(t, Not(HasSubstr(root_.Path()))) << link;
+    }
     ASSERT_TRUE(root_.Husk({"resume", paused.Id()}).ok());
     r = waiting.Wait();
     EXPECT_EQ(r.exit_code, 0) << r;
