@@ -117,7 +117,8 @@ absl::StatusOr<process::ExecPlan> PlanExec(const internal::Loaded& c, int pidfd,
                                            std::vector<std::string>* warnings) {
   process::ExecPlan plan;
   ASSIGN_OR_RETURN(plan.join, process::OpenInitNamespaces(c.record.pid, pidfd));
-  plan.fork_after_join = plan.Joins(spec::NamespaceType::kPid) || plan.Joins(spec::NamespaceType::kTime);
+  plan.fork_after_join =
+      plan.Joins(spec::NamespaceType::kPid) || plan.Joins(spec::NamespaceType::kTime);
   RETURN_IF_ERROR(PlanCgroups(c.record, options, plan));
   plan.oom_score_adj = p.oom_score_adj;
   RETURN_IF_ERROR(process::PlanProcess(p, &plan, warnings));

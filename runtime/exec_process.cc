@@ -106,8 +106,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseSubCgroups
             absl::StrCat("invalid --cgroup argument: ", v, " (empty <controller> prefix)"));
       }
       if (taken(std::string(ctrl))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid --cgroup argument(s): controller ", ctrl, " specified multiple times"));
+        return absl::InvalidArgumentError(absl::StrCat("invalid --cgroup argument(s): controller ",
+                                                       ctrl, " specified multiple times"));
       }
       out.emplace_back(std::string(ctrl), path);
     }

@@ -57,8 +57,8 @@ sigset_t ForwardedSignals() {
   return set;
 }
 
-// A signal sent to `husk run` (or `exec`) while it creates and starts the container must neither kill
-// husk half-way (that leaked the cgroup, the state dir and the init) nor be lost: it is
+// A signal sent to `husk run` (or `exec`) while it creates and starts the container must neither
+// kill husk half-way (that leaked the cgroup, the state dir and the init) nor be lost: it is
 // recorded here and forwarded once the init runs, as runc does. Signals cannot simply be
 // blocked that early: the container init would inherit the mask. The handler is inherited
 // by the clone too; there (another pid) it behaves as the default action would.

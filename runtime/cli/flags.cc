@@ -1,7 +1,9 @@
 #include "runtime/cli/flags.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 
 namespace husk::cli {
@@ -36,6 +38,11 @@ std::vector<std::string> ScanResult::Values(absl::string_view name) const {
   auto it = lists.find(name);
   if (it == lists.end()) return {};
   return it->second;
+}
+
+std::string AbsoluteTo(absl::string_view cwd, absl::string_view path) {
+  if (absl::StartsWith(path, "/")) return CleanPath(path);
+  return CleanPath(absl::StrCat(cwd, "/", path));
 }
 
 std::optional<bool> ParseBool(absl::string_view s) {

@@ -43,6 +43,16 @@ struct ScanResult {
   std::vector<std::string> Values(absl::string_view name) const;
 };
 
+// One row of an OPTIONS table, urfave/cli style: "--bundle value, -b value" then usage.
+struct OptionHelp {
+  absl::string_view flags;
+  absl::string_view usage;
+};
+
+// filepath.Abs, for flag values that are paths: join with cwd, then clean "//", "." and
+// ".." lexically (no symlinks).
+std::string AbsoluteTo(absl::string_view cwd, absl::string_view path);
+
 // Go's strconv.ParseBool, which runc's flags use: 1 t T TRUE true True, 0 f F FALSE ...
 std::optional<bool> ParseBool(absl::string_view s);
 

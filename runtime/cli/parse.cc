@@ -22,6 +22,7 @@
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/cli/duration.h"
+#include "runtime/cli/exec_flags.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/signal.h"
 
@@ -66,18 +67,6 @@ constexpr FlagDef kRunFlags[] = {
     {"detach", "d", K::kBool},
     {"keep", "", K::kBool},
     {"help", "h", K::kBool},
-};
-
-constexpr FlagDef kExecFlags[] = {
-    {"console-socket", "", K::kValue}, {"pidfd-socket", "", K::kValue},
-    {"cwd", "", K::kValue},            {"env", "e", K::kValue},
-    {"tty", "t", K::kBool},            {"user", "u", K::kValue},
-    {"additional-gids", "g", K::kValue}, {"process", "p", K::kValue},
-    {"detach", "d", K::kBool},         {"pid-file", "", K::kValue},
-    {"process-label", "", K::kValue},  {"apparmor", "", K::kValue},
-    {"no-new-privs", "", K::kBool},    {"cap", "c", K::kValue},
-    {"preserve-fds", "", K::kValue},   {"cgroup", "", K::kValue},
-    {"ignore-paused", "", K::kBool},   {"help", "h", K::kBool},
 };
 
 constexpr FlagDef kKillFlags[] = {{"all", "a", K::kBool}, {"help", "h", K::kBool}};
@@ -136,12 +125,6 @@ constexpr FlagDef kUpdateFlagDefs[] = {
     {"help", "h", K::kBool},
 };
 
-// One row of an OPTIONS table, urfave/cli style: "--bundle value, -b value" then usage.
-struct OptionHelp {
-  absl::string_view flags;
-  absl::string_view usage;
-};
-
 constexpr OptionHelp kCreateHelp[] = {
     {"--bundle value, -b value", "bundle directory (default: the current directory)"},
     {"--console-socket value", "send the pty master to this AF_UNIX socket"},
@@ -160,25 +143,6 @@ constexpr OptionHelp kRunHelp[] = {
     {"--no-pivot", "use MS_MOVE+chroot instead of pivot_root"},
     {"--no-new-keyring", "keep the caller's session keyring"},
     {"--preserve-fds value", "pass N more fds (from fd 3) to the container (default: 0)"},
-};
-constexpr OptionHelp kExecHelp[] = {
-    {"--console-socket value", "send the pty master to this AF_UNIX socket"},
-    {"--pidfd-socket value", "send a pidfd of the process to this AF_UNIX socket"},
-    {"--cwd value", "working directory in the container"},
-    {"--env value, -e value", "add an environment variable (repeatable)"},
-    {"--tty, -t", "allocate a pseudo-TTY"},
-    {"--user value, -u value", "UID (format: <uid>[:<gid>])"},
-    {"--additional-gids value, -g value", "add a supplementary gid (repeatable)"},
-    {"--process value, -p value", "a process.json to run (wins over the other flags)"},
-    {"--detach, -d", "exit once the process has started"},
-    {"--pid-file value", "write the process's host pid to this file"},
-    {"--process-label value", "SELinux label (not supported yet: refused)"},
-    {"--apparmor value", "AppArmor profile (not supported yet: refused)"},
-    {"--no-new-privs", "set no_new_privs for the process"},
-    {"--cap value, -c value", "add a capability to the bounding, effective and permitted sets"},
-    {"--preserve-fds value", "pass N more fds (from fd 3) to the process (default: 0)"},
-    {"--cgroup value", "run in a sub-cgroup of the container's: [<controller>:]<path>"},
-    {"--ignore-paused", "allow exec in a paused container"},
 };
 constexpr OptionHelp kKillHelp[] = {
     {"--all, -a", "send the signal to every process in the container's cgroup"}};
@@ -302,12 +266,6 @@ const CommandDef* FindCommand(absl::string_view name) {
 
 absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
-// filepath.Abs: join with cwd, then clean "//", "." and ".." lexically (no symlinks).
-std::string AbsoluteTo(absl::string_view cwd, absl::string_view path) {
-  if (absl::StartsWith(path, "/")) return CleanPath(path);
-  return CleanPath(absl::StrCat(cwd, "/", path));
-}
-
 absl::Status CheckArgCount(absl::string_view command, const std::vector<std::string>& args,
                            size_t min, size_t max) {
   if (min == max && args.size() != min) {
@@ -366,17 +324,6 @@ absl::Status ApplyGlobalFlags(const ScanResult& flags, const ParseEnv& env, Invo
     }
   }
   // --criu is accepted for go-runc's sake and ignored: no checkpoint/restore yet.
-  return absl::OkStatus();
-}
-
-// --preserve-fds N of create, run and exec; unset leaves *out alone.
-absl::Status ParsePreserveFds(const ScanResult& flags, int* out) {
-  if (auto fds = flags.Value("preserve-fds")) {
-    if (!absl::SimpleAtoi(*fds, out) || *out < 0) {
-      return UsageError(
-          absl::StrCat("invalid value ", Quote(*fds), " for flag -preserve-fds: parse error"));
-    }
-  }
   return absl::OkStatus();
 }
 
@@ -458,50 +405,6 @@ absl::Status ApplyUpdateFlags(const ScanResult& flags, UpdateOptions& update) {
     update.set.emplace_back(std::string(f.pointer), json);
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<uint32_t> ParseId(absl::string_view text, absl::string_view what) {
-  uint64_t id;
-  if (text.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(text[0])) ||
-      !absl::SimpleAtoi(text, &id) || id > 4294967294u) {
-    return UsageError(absl::StrCat("bad ", what, ": ", Quote(text), " is not a valid id"));
-  }
-  return static_cast<uint32_t>(id);
-}
-
-absl::Status ApplyExecFlags(const ScanResult& flags, const ParseEnv& env, ExecOptions& exec) {
-  exec.process_file = flags.Value("process").value_or("");
-  if (!exec.process_file.empty()) exec.process_file = AbsoluteTo(env.cwd, exec.process_file);
-  exec.console_socket = flags.Value("console-socket").value_or("");
-  exec.pidfd_socket = flags.Value("pidfd-socket").value_or("");
-  if (auto pid_file = flags.Value("pid-file"); pid_file && !pid_file->empty()) {
-    exec.pid_file = AbsoluteTo(env.cwd, *pid_file);
-  }
-  exec.cwd = flags.Value("cwd").value_or("");
-  exec.env = flags.Values("env");
-  exec.tty = flags.Bool("tty");
-  if (auto user = flags.Value("user"); user && !user->empty()) {
-    RETURN_IF_ERROR(ParseExecUser(*user, exec));
-  }
-  for (const std::string& g : flags.Values("additional-gids")) {
-    int64_t gid;
-    if (!absl::SimpleAtoi(g, &gid)) {
-      return UsageError(
-          absl::StrCat("invalid value ", Quote(g), " for flag -additional-gids: parse error"));
-    }
-    if (gid < 0 || gid > 4294967294) {
-      return UsageError(absl::StrCat("additional-gids must be a positive number ", gid));
-    }
-    exec.additional_gids.push_back(static_cast<uint32_t>(gid));
-  }
-  exec.process_label = flags.Value("process-label").value_or("");
-  exec.apparmor = flags.Value("apparmor").value_or("");
-  if (flags.Has("no-new-privs")) exec.no_new_privs = flags.Bool("no-new-privs");
-  exec.caps = flags.Values("cap");
-  exec.cgroups = flags.Values("cgroup");
-  exec.ignore_paused = flags.Bool("ignore-paused");
-  exec.detach = flags.Bool("detach");
-  return ParsePreserveFds(flags, &exec.preserve_fds);
 }
 
 absl::StatusOr<std::string> TakeId(absl::string_view command, const std::vector<std::string>& args,
@@ -599,7 +502,7 @@ absl::Status ApplyCommand(const CommandDef& def, const ScanResult& flags, const 
       // runc stops reading exec's flags at the ID: what follows is the command's.
       ASSIGN_OR_RETURN(inv.id, TakeId(def.name, args, SIZE_MAX));
       inv.exec.id = inv.id;
-      RETURN_IF_ERROR(ApplyExecFlags(flags, env, inv.exec));
+      RETURN_IF_ERROR(ApplyExecFlags(flags, env.cwd, inv.exec));
       inv.exec.args.assign(args.begin() + 1, args.end());
       if (inv.exec.args.empty() && inv.exec.process_file.empty()) {
         return UsageError("exec args cannot be empty");
@@ -782,21 +685,6 @@ std::string UsageText(absl::string_view topic) {
       "   husk [global options] command [command options] [arguments...]\n\n"
       "VERSION:\n   ",
       version, "\nCOMMANDS:\n", HelpTable(commands), "\nGLOBAL OPTIONS:\n", HelpTable(kGlobalHelp));
-}
-
-absl::Status ParseExecUser(absl::string_view text, ExecOptions& exec) {
-  absl::string_view uid = text, gid;
-  bool has_gid = false;
-  if (size_t colon = text.find(':'); colon != absl::string_view::npos) {
-    uid = text.substr(0, colon);
-    gid = text.substr(colon + 1);
-    has_gid = true;
-  }
-  ASSIGN_OR_RETURN(exec.uid, ParseId(uid, "uid"));
-  if (has_gid) {
-    ASSIGN_OR_RETURN(exec.gid, ParseId(gid, "gid"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status WithExitCode(absl::Status status, int code) {

@@ -93,10 +93,6 @@ LogOptions PreScanLog(const std::vector<std::string>& args);
 absl::StatusOr<Invocation> ParseCommandLine(const std::vector<std::string>& args,
                                             const ParseEnv& env);
 
-// exec --user: "uid[:gid]", decimal ids only (runc never looks names up here). Ids above
-// 4294967294 are refused ((uid_t)-1 means "unchanged" to the kernel).
-absl::Status ParseExecUser(absl::string_view text, ExecOptions& exec);
-
 // Help text in urfave/cli's layout, as runc prints it: for `topic` (a command name, or
 // "help") NAME / USAGE / OPTIONS; for "" the overview NAME / USAGE / VERSION / COMMANDS /
 // GLOBAL OPTIONS. Ends in "\n".

@@ -71,8 +71,7 @@ struct ExecLaunchOptions {
 absl::StatusOr<pid_t> LaunchExec(const ExecPlan& plan, const ExecLaunchOptions& options);
 
 // The child (exec_child.cc). Never returns.
-[[noreturn]] void RunExecChild(const ExecPlan& plan, class SyncChannel& channel,
-                               bool join_unified);
+[[noreturn]] void RunExecChild(const ExecPlan& plan, class SyncChannel& channel, bool join_unified);
 
 }  // namespace husk::process
 

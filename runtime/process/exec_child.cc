@@ -28,9 +28,9 @@ using NS = spec::NamespaceType;
   Die(channel, status, "husk exec");
 }
 
-#define EXEC_CHECK(channel, expr)                               \
-  do {                                                          \
-    ::absl::Status husk_exec_status_ = (expr);                  \
+#define EXEC_CHECK(channel, expr)                                  \
+  do {                                                             \
+    ::absl::Status husk_exec_status_ = (expr);                     \
     if (!husk_exec_status_.ok()) Fail(channel, husk_exec_status_); \
   } while (0)
 
@@ -60,8 +60,9 @@ absl::Status JoinCgroups(const ExecPlan& plan, bool join_unified) {
 // Before the user namespace: lowering the score needs CAP_SYS_RESOURCE on the host.
 absl::Status SetOomScoreAdj(const ExecPlan& plan) {
   if (!plan.oom_score_adj) return absl::OkStatus();
-  return Annotate(WriteFileAt(AT_FDCWD, "/proc/self/oom_score_adj", absl::StrCat(*plan.oom_score_adj)),
-                  "set oom_score_adj");
+  return Annotate(
+      WriteFileAt(AT_FDCWD, "/proc/self/oom_score_adj", absl::StrCat(*plan.oom_score_adj)),
+      "set oom_score_adj");
 }
 
 absl::Status JoinNamespaces(const ExecPlan& plan) {

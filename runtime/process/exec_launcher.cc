@@ -1,11 +1,11 @@
 // The parent side of `husk exec` (exec.h): opens the init's namespaces, clones the stage
 // child, serves its messages and waits for the channel's EOF, which execve causes.
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -27,9 +27,8 @@ struct NsFile {
   const char* name;
 };
 constexpr NsFile kNsFiles[] = {
-    {NS::kUser, "user"}, {NS::kMount, "mnt"},   {NS::kPid, "pid"},
-    {NS::kNetwork, "net"}, {NS::kIpc, "ipc"},   {NS::kUts, "uts"},
-    {NS::kCgroup, "cgroup"}, {NS::kTime, "time"},
+    {NS::kUser, "user"}, {NS::kMount, "mnt"}, {NS::kPid, "pid"},       {NS::kNetwork, "net"},
+    {NS::kIpc, "ipc"},   {NS::kUts, "uts"},   {NS::kCgroup, "cgroup"}, {NS::kTime, "time"},
 };
 
 bool SameFile(const struct stat& a, const struct stat& b) {

@@ -47,7 +47,8 @@ absl::Status SwitchUser(const kernel::CapPlan& caps, uid_t uid, gid_t gid,
   if (caps.apply && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrnoError("keep capabilities");
   if (setresgid(gid, gid, gid) != 0) return ErrnoError(absl::StrCat("setresgid ", gid));
   if (setresuid(uid, uid, uid) != 0) return ErrnoError(absl::StrCat("setresuid ", uid));
-  if (caps.apply && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return ErrnoError("clear keep capabilities");
+  if (caps.apply && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+    return ErrnoError("clear keep capabilities");
   return kernel::ApplyCapabilities(caps);
 }
 
@@ -104,8 +105,8 @@ absl::Status EnterCwd(const std::string& cwd, bool as_root, bool* entered) {
   char buf[PATH_MAX];
   bool got_cwd = getcwd(buf, sizeof(buf)) != nullptr;
   if (!got_cwd && errno != ENOENT) {
-    return ErrnoError(absl::StrCat("verify that cwd ", Quote(cwd),
-                                   " is inside the container root"));
+    return ErrnoError(
+        absl::StrCat("verify that cwd ", Quote(cwd), " is inside the container root"));
   }
   if (!got_cwd || buf[0] != '/') {
     return ErrnoError(ENOENT, absl::StrCat("cwd ", Quote(cwd), " is outside the container root"));
@@ -134,7 +135,8 @@ void ResetSignals() {
     uint64_t mask;
   } dfl = {};  // SIG_DFL, no flags, empty mask
   for (int sig = 1; sig <= 64; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
+    if (sig != SIGKILL && sig != SIGSTOP)
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
   sigset_t none;
   sigemptyset(&none);

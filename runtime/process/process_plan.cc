@@ -7,7 +7,8 @@ namespace husk::process {
 absl::Status PlanProcess(const spec::Process& p, ProcessPlan* plan,
                          std::vector<std::string>* warnings) {
   ASSIGN_OR_RETURN(plan->rlimits, kernel::PlanRlimits(p.rlimits));
-  ASSIGN_OR_RETURN(plan->caps, kernel::PlanCapabilities(p.capabilities, kernel::LastCap(), warnings));
+  ASSIGN_OR_RETURN(plan->caps,
+                   kernel::PlanCapabilities(p.capabilities, kernel::LastCap(), warnings));
   plan->no_new_privileges = p.no_new_privileges;
   plan->uid = p.user.uid;
   plan->gid = p.user.gid;

@@ -92,13 +92,14 @@ TEST_F(ExecTest, TakesTheConfigProcessAttributes) {
   Bundle b;
   b.SetJson("/process/env", std::string("[\"") + kPath + "\",\"A=1\"]");
   StartRunning(b);
-  CmdResult r = Exec({b.Id(), "sh", "-c", "env; echo; id; pwd; cat /proc/self/status /proc/self/limits"});
+  CmdResult r =
+      Exec({b.Id(), "sh", "-c", "env; echo; id; pwd; cat /proc/self/status /proc/self/limits"});
   ASSERT_TRUE(r.ok()) << r;
   std::vector<std::string> env = LinesOf(r.out.substr(0, r.out.find("\n\n")));
   // Exactly the config's env and HOME from the container's passwd (nothing of husk's);
   // busybox sh adds PWD, SHLVL.
-  EXPECT_THAT(env, ::testing::IsSupersetOf({std::string(kPath), std::string("A=1"),
-                                            std::string("HOME=/root")}));
+  EXPECT_THAT(env, ::testing::IsSupersetOf(
+                       {std::string(kPath), std::string("A=1"), std::string("HOME=/root")}));
   for (const std::string& e : env) {
     EXPECT_THAT(e, Not(HasSubstr("HUSK"))) << e;
     EXPECT_THAT(e, Not(::testing::StartsWith("LISTEN_"))) << e;
@@ -156,7 +157,8 @@ TEST_F(ExecTest, RefusesWhatCreateRefuses) {
   r = Exec({"--process", file, b.Id()});
   EXPECT_EQ(r.exit_code, 255) << r;
   EXPECT_THAT(r.err, HasSubstr("process/execCPUAffinity: not supported yet"));
-  r = Exec({"--process", ProcessFile(R"({"args":["true"],"cwd":"rel","user":{"uid":0,"gid":0}})"), b.Id()});
+  r = Exec({"--process", ProcessFile(R"({"args":["true"],"cwd":"rel","user":{"uid":0,"gid":0}})"),
+            b.Id()});
   EXPECT_EQ(r.exit_code, 255) << r;
   EXPECT_THAT(r.err, HasSubstr("Cwd must be an absolute path"));
 }
@@ -169,7 +171,8 @@ TEST_F(ExecTest, SeccompIsTheSavedProgramNotTheEditedConfig) {
   // Edited after create: exec keeps the container's own filter.
   b.Remove("/linux/seccomp");
   b.Write();
-  CmdResult r = Exec({b.Id(), "sh", "-c", "grep ^Seccomp: /proc/self/status; mkdir /dev/x; echo rc=$?"});
+  CmdResult r =
+      Exec({b.Id(), "sh", "-c", "grep ^Seccomp: /proc/self/status; mkdir /dev/x; echo rc=$?"});
   EXPECT_THAT(r.out, HasSubstr("Seccomp:\t2\n")) << r;
   EXPECT_THAT(r.out, HasSubstr("rc=1")) << r;
   EXPECT_THAT(r.err, HasSubstr("not implemented")) << r;  // ENOSYS (38)
@@ -183,9 +186,11 @@ TEST_F(ExecTest, ProcessFileWinsAndMayBeDeletedRightAfter) {
   std::string file = ProcessFile(std::string(R"({"args":["sh","-c","umask; id; pwd; echo $X; )"
                                              R"(grep -E '^Cap(Bnd|Eff)' /proc/self/status; )"
                                              R"(grep 'open files' /proc/self/limits"],)"
-                                             R"("env":[")") + kPath + R"(","X=from-file"],)"
-                                             R"("cwd":"/etc","terminal":false,)"
-                                             R"("user":{"uid":1000,"gid":1000,"umask":23}})");
+                                             R"("env":[")") +
+                                 kPath +
+                                 R"(","X=from-file"],)"
+                                 R"("cwd":"/etc","terminal":false,)"
+                                 R"("user":{"uid":1000,"gid":1000,"umask":23}})");
   CmdResult r = Exec({"--tty", "--process", file, b.Id()});
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_THAT(r.out, HasSubstr("0027\nuid=1000(tester) gid=1000(tester)"));
@@ -195,7 +200,8 @@ TEST_F(ExecTest, ProcessFileWinsAndMayBeDeletedRightAfter) {
 
   // containerd removes the file as soon as exec returns: husk has read it by then.
   std::string pid_file = dir_.Path() + "/pf";
-  std::string file2 = ProcessFile(R"({"args":["/bin/sleep","1"],"cwd":"/","user":{"uid":0,"gid":0}})");
+  std::string file2 =
+      ProcessFile(R"({"args":["/bin/sleep","1"],"cwd":"/","user":{"uid":0,"gid":0}})");
   r = Exec({"--detach", "--pid-file", pid_file, "--process", file2, b.Id()});
   ASSERT_TRUE(r.ok()) << r;
   ASSERT_EQ(::unlink(file2.c_str()), 0);
@@ -244,10 +250,12 @@ TEST_F(ExecTest, TtyGoesToTheConsoleSocketWithItsSize) {
   std::string pid_file = dir_.Path() + "/tty.pid";
   std::string file = ProcessFile(
       R"({"args":["sh","-c","stty size; tty; [ -t 0 ] && [ -t 2 ] && echo all-tty; sleep 1"],)"
-      R"("cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"env":[")" + std::string(kPath) + R"("],)"
+      R"("cwd":"/","user":{"uid":0,"gid":0},"terminal":true,"env":[")" +
+      std::string(kPath) +
+      R"("],)"
       R"("consoleSize":{"height":40,"width":120}})");
-  CmdResult r = Exec({"-d", "--console-socket", console.Path(), "--pid-file", pid_file, "-p",
-                      file, b.Id()});
+  CmdResult r =
+      Exec({"-d", "--console-socket", console.Path(), "--pid-file", pid_file, "-p", file, b.Id()});
   ASSERT_TRUE(r.ok()) << r;
   // Nothing of husk's on its own stdout/stderr: the process has only the pty.
   EXPECT_EQ(r.out, "");
@@ -275,7 +283,8 @@ TEST_F(ExecTest, TtyGoesToTheConsoleSocketWithItsSize) {
   // runc's rules for the flags.
   r = Exec({"-d", "-t", b.Id(), "true"});
   EXPECT_EQ(r.exit_code, 255) << r;
-  EXPECT_THAT(r.err, HasSubstr("cannot allocate tty if husk will detach without setting console socket"));
+  EXPECT_THAT(r.err,
+              HasSubstr("cannot allocate tty if husk will detach without setting console socket"));
   r = Exec({"--console-socket", console.Path(), b.Id(), "true"});
   EXPECT_EQ(r.exit_code, 255) << r;
   EXPECT_THAT(r.err, HasSubstr("cannot use console socket"));
@@ -350,7 +359,8 @@ TEST_F(ExecTest, ContainerStates) {
   ASSERT_TRUE(root_.Husk({"pause", paused.Id()}).ok());
   r = Exec({paused.Id(), "true"});
   EXPECT_EQ(r.exit_code, 255) << r;
-  EXPECT_THAT(r.err, HasSubstr("cannot exec in a paused container (use --ignore-paused to override)"));
+  EXPECT_THAT(r.err,
+              HasSubstr("cannot exec in a paused container (use --ignore-paused to override)"));
   {
     BackgroundHusk waiting(root_, {"exec", "--ignore-paused", paused.Id(), "echo", "thawed"});
     // The stage froze as it joined the cgroup: it holds no fd of husk's state directory
@@ -400,7 +410,8 @@ TEST_F(ExecTest, PreserveFdsPassesExactlyThoseAndNoHostFdLeaks) {
   ASSERT_TRUE(a && leak);
   RunOptions opts;
   opts.extra_fds = {{3, a.get()}, {4, a.get()}, {9, leak.get()}};
-  CmdResult r = Exec({"--preserve-fds", "2", b.Id(), "sh", "-c", "cat <&3; ls /proc/self/fd"}, opts);
+  CmdResult r =
+      Exec({"--preserve-fds", "2", b.Id(), "sh", "-c", "cat <&3; ls /proc/self/fd"}, opts);
   ASSERT_TRUE(r.ok()) << r;
   // ls's own directory fd is the lowest free one, 5.
   EXPECT_EQ(r.out, "hello\n0\n1\n2\n3\n4\n5\n");
@@ -440,7 +451,8 @@ TEST_F(ExecTest, CgroupFlagJoinsASubCgroup) {
   }
   // Per controller: only memory moves (where memory has a v1 hierarchy).
   bool v1_memory = false;
-  for (const std::string& d : dirs) v1_memory = v1_memory || d.find("/memory/") != std::string::npos;
+  for (const std::string& d : dirs)
+    v1_memory = v1_memory || d.find("/memory/") != std::string::npos;
   if (v1_memory) {
     r = Exec({"--cgroup", "memory:sub", b.Id(), "cat", "/proc/self/cgroup"});
     ASSERT_TRUE(r.ok()) << r;
@@ -554,7 +566,9 @@ TEST_F(ExecTest, TwentyConcurrentExecsIntoOneContainer) {
   std::vector<CmdResult> results(kExecs);
   std::vector<std::thread> threads;
   for (int i = 0; i < kExecs; ++i) {
-    threads.emplace_back([&, i] { results[i] = Exec({b.Id(), "echo", "exec-" + std::to_string(i)}); });
+    threads.emplace_back([&, i] {
+      results[i] = Exec({b.Id(), "echo", "exec-" + std::to_string(i)});
+    });
   }
   for (std::thread& t : threads) t.join();
   for (int i = 0; i < kExecs; ++i) {

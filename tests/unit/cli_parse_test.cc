@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/cli/flags.h"
+#include "runtime/cli/exec_flags.h"
 #include "runtime/cli/parse.h"
 #include "runtime/cli/signal.h"
 

@@ -153,8 +153,8 @@ TEST(ExecProcess, RuncTextsAndRefusals) {
   for (const char* field : {R"("scheduler":{"policy":"SCHED_OTHER"})",
                             R"("ioPriority":{"class":"IOPRIO_CLASS_BE","priority":1})",
                             R"("execCPUAffinity":{"final":"0"})"}) {
-    std::string json = std::string(R"({"args":["a"],"cwd":"/","user":{"uid":0,"gid":0},)") +
-                       field + "}";
+    std::string json =
+        std::string(R"({"args":["a"],"cwd":"/","user":{"uid":0,"gid":0},)") + field + "}";
     absl::StatusOr<spec::Process> p = ExecProcess(o, json, &config);
     ASSERT_FALSE(p.ok()) << field;
     EXPECT_THAT(p.status().message(), HasSubstr(": not supported yet")) << field;
