@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/config_util.h"
@@ -86,6 +87,32 @@ TEST_F(ExecTest, JoinsEveryNamespaceAndTheCgroupOfTheInit) {
   want += ProcFile(init, "cgroup");
   EXPECT_EQ(r.out, want);
   EXPECT_NE(NsLink(init, "pid"), NsLink(getpid(), "pid"));
+}
+
+// With cgroup and time namespaces: the process sees the init's cgroup root and clocks.
+TEST_F(ExecTest, JoinsCgroupAndTimeNamespaces) {
+  Bundle b;
+  b.SetJson("/linux/namespaces",
+            R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},
+                {"type":"mount"},{"type":"cgroup"},{"type":"time"}])");
+  b.SetJson("/linux/timeOffsets", R"({"boottime":{"secs":864000,"nanosecs":0}})");
+  pid_t init = StartRunning(b);
+  ASSERT_GT(init, 0);
+  CmdResult r =
+      Exec({b.Id(), "sh", "-c",
+            "cat /proc/uptime; readlink /proc/self/ns/time; readlink /proc/self/ns/cgroup; "
+            "echo; cat /proc/self/cgroup; echo; cat /proc/1/cgroup"});
+  ASSERT_TRUE(r.ok()) << r;
+  std::vector<std::string> lines = LinesOf(r.out);
+  ASSERT_GE(lines.size(), 3u) << r;
+  EXPECT_GE(std::stod(lines[0]), 864000.0) << r;
+  EXPECT_EQ(lines[1], NsLink(init, "time"));
+  EXPECT_EQ(lines[2], NsLink(init, "cgroup"));
+  // The same cgroup as the init, relative to the namespace's root: "/".
+  std::vector<std::string> parts = absl::StrSplit(r.out, "\n\n");
+  ASSERT_EQ(parts.size(), 3u) << r;
+  EXPECT_EQ(parts[1] + "\n", parts[2]) << r;
+  EXPECT_THAT(parts[2], HasSubstr(":/\n")) << r;
 }
 
 TEST_F(ExecTest, TakesTheConfigProcessAttributes) {
