@@ -10,7 +10,7 @@ E2E_CGROUPS=("$NS")
 # Hard-wired by containerd: the shims' sockets and the runtime root of our namespace.
 E2E_HOST_DIRS=(/run/containerd/runc/$NS /run/containerd/runc /run/containerd/s /run/containerd)
 E2E_STATE_ROOTS=(/run/containerd/runc/$NS)
-CTR=(ctr --address "$W/containerd.sock" --namespace "$NS")
+CTR=(/usr/bin/ctr --address "$W/containerd.sock" --namespace "$NS")
 R=(--fifo-dir "$W/fifo" --runc-binary "$RUNTIME")
 IMG=docker.io/library/husk-busybox:latest
 
@@ -31,7 +31,7 @@ ENGINE_TEARDOWN=containerd_teardown
 teardown
 mkdir -p "$W/fifo"
 containerd_config "$W" >"$W/config.toml"
-start_daemon "$W/containerd.pid" "$W/containerd.log" containerd --config "$W/config.toml"
+start_daemon "$W/containerd.pid" "$W/containerd.log" /usr/bin/containerd --config "$W/config.toml"
 wait_for 10 "${CTR[@]}" version || { log "containerd did not start: $(tail -5 "$W/containerd.log")"; exit 1; }
 log "containerd $(containerd --version | awk '{print $3}'), runtime $RUNTIME ($("$RUNTIME" --version | head -1))"
 
@@ -42,6 +42,7 @@ capture out "${CTR[@]}" image ls -q
 check "image listed" contains "$IMG" "$out"
 
 task_status() { "${CTR[@]}" task ls 2>/dev/null | awk -v id="$1" '$1 == id { print $3 }'; }
+task_is() { [[ "$(task_status "$1")" == "$2" ]]; }
 
 capture out "${CTR[@]}" run --rm "${R[@]}" "$IMG" c-out echo hello
 check "run: output" eq "hello" "$out"
@@ -74,7 +75,7 @@ check "pause" eq PAUSED "$(task_status c-d)"
 capture out "${CTR[@]}" task resume c-d
 check "resume" eq RUNNING "$(task_status c-d)"
 capture out "${CTR[@]}" task kill -s SIGTERM c-d
-wait_for 10 test "$(task_status c-d)" = STOPPED
+wait_for 10 task_is c-d STOPPED
 check "stop with SIGTERM" eq STOPPED "$(task_status c-d)"
 capture out "${CTR[@]}" task delete c-d
 check "task delete" eq 0 "$RC"
@@ -84,7 +85,7 @@ check "container delete" eq 0 "$RC"
 # A plain sleep as pid 1 ignores SIGTERM (P7): only SIGKILL stops it.
 capture out "${CTR[@]}" run -d "${R[@]}" "$IMG" c-k sleep 300
 capture out "${CTR[@]}" task kill -s SIGKILL c-k
-wait_for 10 test "$(task_status c-k)" = STOPPED
+wait_for 10 task_is c-k STOPPED
 check "kill with SIGKILL" eq STOPPED "$(task_status c-k)"
 capture out "${CTR[@]}" task delete c-k
 capture out "${CTR[@]}" container delete c-k

@@ -44,10 +44,10 @@ cat >"$W/daemon.json" <<EOF
   "default-runtime": "runc"
 }
 EOF
-start_daemon "$C/containerd.pid" "$C/containerd.log" containerd --config "$C/config.toml"
-wait_for 10 ctr --address "$C/containerd.sock" version ||
+start_daemon "$C/containerd.pid" "$C/containerd.log" /usr/bin/containerd --config "$C/config.toml"
+wait_for 10 /usr/bin/ctr --address "$C/containerd.sock" version ||
   { log "containerd did not start: $(tail -5 "$C/containerd.log")"; exit 1; }
-start_daemon "$W/dockerd.pid" "$W/dockerd.log" dockerd --config-file "$W/daemon.json"
+start_daemon "$W/dockerd.pid" "$W/dockerd.log" /usr/sbin/dockerd --config-file "$W/daemon.json"
 wait_for 30 "${D[@]}" version || { log "dockerd did not start: $(tail -5 "$W/dockerd.log")"; exit 1; }
 log "docker $("${D[@]}" version -f '{{.Server.Version}}'), containerd $(containerd --version | awk '{print $3}'), runtime $RUNTIME ($("$RUNTIME" --version | head -1))"
 

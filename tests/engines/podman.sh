@@ -19,7 +19,7 @@ IMG=localhost/husk-busybox:latest
 export CONTAINERS_CONF=$W/containers.conf
 export CONTAINERS_STORAGE_CONF=$W/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$W/registries.conf
-PM=(podman --runtime "$RT_LINK")
+PM=(/usr/bin/podman --runtime "$RT_LINK")
 
 # P8: podman writes its blob-info cache below /var/lib/containers whatever graphroot is;
 # removed when this test made it.
