@@ -233,10 +233,12 @@ e2e_finish() {
   exit 1
 }
 
-# make_image DIR NAME: writes DIR/image.tar, one tarball that is both an OCI image layout
-# and a docker-archive (engines.md §3.2) holding the busybox rootfs, and DIR/layer.tar.
+# make_image DIR NAME [CMD_JSON]: writes DIR/image.tar, one tarball that is both an OCI image
+# layout and a docker-archive (engines.md §3.2) holding the busybox rootfs, and DIR/layer.tar.
+# CMD_JSON is the image config's Cmd, ["/bin/sh"] unless given (the CRI test's pod sandbox
+# runs the image's Cmd as its pause process).
 make_image() {
-  local dir=$1 name=$2 tmp
+  local dir=$1 name=$2 cmd=${3:-'["/bin/sh"]'} tmp
   tmp=$(mktemp -d "$dir/img.XXXXXX")
   mkdir -p "$tmp/blobs/sha256"
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$ROOTFS" -cf "$dir/layer.tar" .
@@ -249,8 +251,8 @@ make_image() {
   cp "$dir/layer.tar" "$tmp/layer"
   blob "$tmp/layer"
   ld=$B_D ls=$B_S
-  printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$ld" >"$tmp/config"
+  printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$cmd" "$ld" >"$tmp/config"
   blob "$tmp/config"
   cd=$B_D cs=$B_S
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
