@@ -224,6 +224,7 @@ class Pod:
             raise SystemExit(2)
         self.pod_id = r.pod_sandbox_id
         say("# RunPodSandbox took %.0f ms" % ((time.time() - t0) * 1000))
+        say("# pod sandbox %s" % self.pod_id)
         ps = call("PodSandboxStatus", self.rt.PodSandboxStatus,
                   pb.PodSandboxStatusRequest(pod_sandbox_id=self.pod_id, verbose=True))
         if not check("PodSandboxStatus", ps is not None):

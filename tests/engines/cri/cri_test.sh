@@ -23,8 +23,8 @@ E2E_CGROUPS=("$CG_PARENT" "$NS")
 E2E_HOST_DIRS=("$RT_ROOT" /run/containerd/runc /run/containerd/s /run/containerd)
 E2E_STATE_ROOTS=("$RT_ROOT")
 CNI_CACHE=/var/lib/cni
-CNI_CACHE_EXISTED=false
-[[ -e $CNI_CACHE ]] && CNI_CACHE_EXISTED=true || E2E_HOST_DIRS+=("$CNI_CACHE/results" "$CNI_CACHE")
+CNI_NET=husk-e2e-cri-$RT_NAME # the CNI network's name, which libcni's cache files start with
+E2E_HOST_DIRS+=("$CNI_CACHE/results" "$CNI_CACHE")
 # The pod's netns is mounted under the CRI state dir (netns_mounts_under_state_dir), not in
 # /var/run/netns/cni-*: remember what is there now, and check that nothing was added.
 NETNS_DIR=/var/run/netns
@@ -55,11 +55,19 @@ cri_teardown() {
   for d in $(cgroup_dirs_of "$CG_PARENT"); do
     for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   done
+  # libcni's cache files (<network>-<sandbox id>-<ifname>, for our network and the CRI
+  # plugin's built-in cni-loopback): CNI DEL removes them; a killed run may not have.
+  for d in "$W"/root/io.containerd.grpc.v1.cri/sandboxes/* "$W"/state/io.containerd.grpc.v1.cri/sandboxes/*; do
+    [[ -d "$d" ]] && rm -f "$CNI_CACHE/results/"*"-${d##*/}-"*
+  done
+  rm -f "$CNI_CACHE/results/$CNI_NET"-*
   return 0
 }
 ENGINE_TEARDOWN=cri_teardown
 
 teardown
+CNI_CACHE_EXISTED=false
+[[ -e $CNI_CACHE ]] && CNI_CACHE_EXISTED=true
 mkdir -p "$W/cni/net.d" "$W/pods" "$W/py"
 
 # Every path the CRI plugin would put on the host is moved under $W where 1.6 allows it:
@@ -98,7 +106,7 @@ EOF
 # the static IPAM plugin run as a plugin: it configures nothing, keeps no state, and just
 # reports 127.0.0.1/8 without an interface, which libcni files under eth0: the pod's IP.
 cat >"$W/cni/net.d/10-husk-lo.conflist" <<EOF
-{"cniVersion": "1.0.0", "name": "husk-e2e-lo", "plugins": [
+{"cniVersion": "1.0.0", "name": "$CNI_NET", "plugins": [
   {"type": "loopback"},
   {"type": "static", "ipam": {"type": "static", "addresses": [{"address": "127.0.0.1/8"}]}}]}
 EOF
@@ -120,7 +128,7 @@ check "python stubs from proto/api.proto" eq 0 "$RC"
 CLIENT_OUT=$W/client.out
 timeout -k 5 100 env PYTHONPATH="$W/py" "$PY" "$HERE/cri_client.py" \
   --socket "$W/containerd.sock" --handler "$HANDLER" --image "$IMG" --runtime "$RUNTIME" \
-  --cgroup-parent "/$CG_PARENT" --work "$W" --logs "$W/pods" </dev/null 2>&1 | tee "$CLIENT_OUT" | sed "s/^/[client] /"
+  --cgroup-parent "/$CG_PARENT" --work "$W" --logs "$W/pods" </dev/null 2>&1 | tee "$CLIENT_OUT" | sed -u "s/^/[client] /"
 client_rc=${PIPESTATUS[0]}
 ok_n=$(grep -c '^ok ' "$CLIENT_OUT")
 fail_n=$(grep -c '^FAIL ' "$CLIENT_OUT")
@@ -128,6 +136,8 @@ CHECKS=$((CHECKS + ok_n + fail_n))
 FAILS=$((FAILS + fail_n))
 while IFS= read -r l; do FAILED_NAMES+=("${l#FAIL }"); done < <(grep '^FAIL ' "$CLIENT_OUT" | sed 's/^FAIL  *//')
 check "cri client ran to the end (exit 0)" eq 0 "$client_rc"
+POD_ID=$(sed -n 's/^# pod sandbox //p' "$CLIENT_OUT")
+POD_ID=${POD_ID:-no-pod-id}
 
 # Left behind by the pod, with containerd still up (the runtime must have removed them).
 shims=$(for p in $(our_pids); do tr '\0' ' ' </proc/"$p"/cmdline | grep -q containerd-shim && echo "$p"; done)
@@ -139,8 +149,14 @@ check "no cgroup under /$NS" eq "" "$(cgroup_dirs_of "$NS" | tr '\n' ' ')"
 check "no mount under $W (rootfs, shm, netns)" eq "" "$(our_mounts | tr '\n' ' ')"
 check "no netns left in $W" eq "" "$(ls -A "$W/state/io.containerd.grpc.v1.cri/netns" 2>/dev/null | tr '\n' ' ')"
 check "no new $NETNS_DIR/cni-*" eq "$NETNS_BEFORE" "$(netns_list)"
-check "no CNI result cache entry left" eq "" "$(ls -A "$CNI_CACHE/results" 2>/dev/null | grep husk-e2e-lo | tr '\n' ' ')"
+check "no CNI result cache entry left" eq "" "$(ls -A "$CNI_CACHE/results" 2>/dev/null | grep -F -e "$CNI_NET-" -e "$POD_ID" | tr '\n' ' ')"
 
+# For the record (CI keeps no $W): containerd's errors and warnings if anything failed
+# (or E2E_SHOW_LOG=1).
+if ((FAILS > 0)) || [[ "${E2E_SHOW_LOG:-}" == 1 ]]; then
+  log "containerd.log, level=error/warning lines (last 20):"
+  grep -E 'level=(error|warning)' "$W/containerd.log" | tail -20 | sed 's/^/    /'
+fi
 cri_teardown
 check_nothing_left
 $CNI_CACHE_EXISTED || check "$CNI_CACHE removed (libcni made it)" eq "" "$(ls -d "$CNI_CACHE" 2>/dev/null)"
