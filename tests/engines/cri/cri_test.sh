@@ -9,7 +9,9 @@ HERE=$(cd -- "$(dirname -- "$0")" && pwd)
 source "$HERE/../lib.sh"
 e2e_init cri "$1" "$2" containerd containernetworking-plugins python3-grpcio python3-grpc-tools util-linux
 PY=/usr/bin/python3 # Debian's, which has grpc; the python3 on PATH may be another
-[[ -x /usr/lib/cni/loopback ]] || e2e_skip "no /usr/lib/cni/loopback (containernetworking-plugins)"
+for p in loopback static; do
+  [[ -x /usr/lib/cni/$p ]] || e2e_skip "no /usr/lib/cni/$p (containernetworking-plugins)"
+done
 
 NS=k8s.io                     # the CRI plugin's containerd namespace, hard-wired
 HANDLER=husk-e2e              # the RuntimeClass handler the pod asks for
