@@ -32,7 +32,7 @@ E2E_HOST_DIRS+=("$CNI_CACHE/results" "$CNI_CACHE")
 NETNS_DIR=/var/run/netns
 netns_list() { ls -A "$NETNS_DIR" 2>/dev/null | grep '^cni-' | sort; }
 NETNS_BEFORE=$(netns_list)
-CTR=(ctr --address "$W/containerd.sock" --namespace "$NS")
+CTR=(/usr/bin/ctr --address "$W/containerd.sock" --namespace "$NS")
 
 # Kills what is still in our cgroups (a shim SIGKILLed by teardown leaves its container's
 # processes behind), then lets the runtime forget the containers whose state names $W.
@@ -113,9 +113,9 @@ cat >"$W/cni/net.d/10-husk-lo.conflist" <<EOF
   {"type": "static", "ipam": {"type": "static", "addresses": [{"address": "127.0.0.1/8"}]}}]}
 EOF
 
-start_daemon "$W/containerd.pid" "$W/containerd.log" containerd --config "$W/config.toml"
+start_daemon "$W/containerd.pid" "$W/containerd.log" /usr/bin/containerd --config "$W/config.toml"
 wait_for 10 "${CTR[@]}" version || { log "containerd did not start: $(tail -5 "$W/containerd.log")"; exit 1; }
-log "containerd $(containerd --version | awk '{print $3}'), runtime $RUNTIME ($("$RUNTIME" --version | head -1))"
+log "containerd $(/usr/bin/containerd --version | awk '{print $3}'), runtime $RUNTIME ($("$RUNTIME" --version | head -1))"
 
 # The pause process is the image's Cmd: it must wait forever and, as pid 1 of its pid
 # namespace (P7), exit on SIGTERM as well as SIGKILL.
