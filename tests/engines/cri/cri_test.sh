@@ -81,8 +81,10 @@ mkdir -p "$W/cni/net.d" "$W/pods" "$W/py"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$IMG"
   netns_mounts_under_state_dir = true
-  # root here lacks CAP_SYS_RESOURCE (engines.md §1): the sandbox's oom_score_adj -998 could
-  # not be set, so keep every score at or above containerd's own, as for rootless/kind nodes.
+  # root here lacks CAP_SYS_RESOURCE (engines.md §1), so the sandbox's oom_score_adj -998
+  # cannot be set (runc: "can't get final child's PID from pipe: EOF"; husk: "set
+  # oom_score_adj: write ...: permission denied"): keep every score at or above containerd's
+  # own, as operators of rootless/kind nodes do.
   restrict_oom_score_adj = true
   disable_apparmor = true
   stream_server_address = "127.0.0.1"
