@@ -82,12 +82,9 @@ struct Spawned {
   std::string out_path, err_path, cmd;
 };
 
-extern std::string g_io_dir;     // where stdout/stderr of commands go (tmpfs)
-extern std::string g_rss_probe;  // husk_bench_rss next to husk_bench
-
 // Reaps every exited child not waited for yet; returns the CPU ms they used.
 double ReapOrphans();
-// Starts a command with stdin /dev/null and stdout/stderr in files under g_io_dir.
+// Starts a command with stdin /dev/null and stdout/stderr in files under g.io_dir.
 Spawned Spawn(const std::vector<std::string>& argv);
 // Spawns a command and waits for it (killed after timeout_ms).
 CallResult Call(const std::vector<std::string>& argv, int timeout_ms = 30000);
@@ -104,18 +101,6 @@ struct Runtime {
   bool required = true;
   std::string version;
 };
-
-struct Env {
-  std::string rootfs, out_dir, work, bundles, binds;
-  bool quick = false;
-  std::vector<std::string> cg_mounts;   // cgroup hierarchy mount points (in our mount ns)
-  std::set<std::string> cg_parent_preexisting;
-  std::string cgroup_mode_host, cgroup_mode_bench;
-  bool unified_unmounted = false;
-  int seq = 0;
-  std::string tag;
-};
-extern Env g;
 
 // rt's binary with --root and the rest of the arguments.
 std::vector<std::string> Args(const Runtime& rt, std::initializer_list<std::string> rest);
@@ -138,8 +123,6 @@ struct Container {
   std::string id, bundle, cgpath;
   pid_t init = -1;
 };
-
-extern std::vector<std::string> g_leaks;  // cgroup dirs that a runtime left behind
 
 // A fresh bundle (config.json only) with a unique id and cgroupsPath.
 Container MakeBundle(const std::string& prefix, const Variant& v);
@@ -175,9 +158,6 @@ struct Section {
   }
 };
 
-extern std::vector<Runtime> g_rts;
-extern std::vector<Section> g_sections;
-
 struct Ratio {
   double med = kNaN, p90 = kNaN;
   size_t n = 0;
@@ -199,7 +179,6 @@ struct Counts {
   std::vector<int> c_j, e_m;
   int gap_ms;
 };
-extern Counts g_n;
 
 // Records a failure of a runtime in a section; husk failures on unsupported features are
 // the caller's business (they are not errors).
@@ -214,7 +193,7 @@ std::optional<std::string> Probe(const Runtime& rt, const Variant& v, std::strin
 std::string CleanErr(const std::string& err);
 bool LooksUnsupported(const std::string& err);
 
-// Each adds its section to g_sections; b, e and f add rows to f (memory, size, start-up).
+// Each adds its section to g.sections; b, e and f add rows to f (memory, size, start-up).
 void ScenarioA();
 void ScenarioB(Section& f);
 void ScenarioC();
@@ -232,9 +211,7 @@ void OnAlarm(int);
 struct TargetResult {
   std::string what, value, verdict;
 };
-extern std::vector<TargetResult> g_targets;
-
-// Evaluates the targets of issue 3 as husk / crun ratios of this run into g_targets.
+// Evaluates the targets of issue 3 as husk / crun ratios of this run into g.targets.
 void EvalTargets();
 
 // Adds or replaces a line of the report's environment table.
@@ -244,6 +221,29 @@ std::string LoadAvg();
 void CollectEnv();
 std::string Markdown(double elapsed_s);
 std::string Json(double elapsed_s);
+
+// ---------------------------------------------------------------------------------------
+// The run (one instance, g, defined in main.cc): main's options and set-up, and what the
+// runner and the scenarios add to it.
+
+struct Bench {
+  std::string rootfs, out_dir, work, bundles, binds;
+  std::string io_dir;     // where stdout/stderr of commands go (tmpfs)
+  std::string rss_probe;  // husk_bench_rss next to husk_bench
+  bool quick = false;
+  Counts n{};                           // iterations per scenario
+  std::vector<Runtime> rts;             // the first is reported against the others
+  std::vector<std::string> cg_mounts;   // cgroup hierarchy mount points (in our mount ns)
+  std::set<std::string> cg_parent_preexisting;
+  std::string cgroup_mode_host, cgroup_mode_bench;
+  bool unified_unmounted = false;
+  int seq = 0;
+  std::string tag;
+  std::vector<Section> sections;
+  std::vector<TargetResult> targets;
+  std::vector<std::string> leaks;  // cgroup dirs that a runtime left behind
+};
+extern Bench g;
 
 }  // namespace husk::bench
 

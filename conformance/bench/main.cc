@@ -48,8 +48,7 @@ namespace husk::bench {
 
 namespace fs = std::filesystem;
 
-Env g;
-Counts g_n;
+Bench g;
 
 namespace {
 
@@ -123,14 +122,14 @@ void SetupWorkdir() {
     throw std::runtime_error("mount tmpfs on " + g.work + ": " + strerror(errno));
   g.bundles = g.work + "/bundles";
   g.binds = g.work + "/binds";
-  g_io_dir = g.work + "/io";
+  g.io_dir = g.work + "/io";
   fs::create_directories(g.bundles);
-  fs::create_directories(g_io_dir);
+  fs::create_directories(g.io_dir);
   for (int i = 0; i < 10; i++) {
     fs::create_directories(g.binds + "/b" + std::to_string(i));
     WriteFile(g.binds + "/b" + std::to_string(i) + "/file", "bench\n");
   }
-  for (auto& rt : g_rts) {
+  for (auto& rt : g.rts) {
     rt.root = g.work + "/state-" + rt.name;
     fs::create_directories(rt.root);
   }
@@ -139,7 +138,7 @@ void SetupWorkdir() {
 // Deletes every container still known to a runtime, kills what is left of our children,
 // removes our cgroups and the workdir.
 void Teardown() {
-  for (auto& rt : g_rts) {
+  for (auto& rt : g.rts) {
     if (rt.root.empty() || !fs::exists(rt.root)) continue;
     std::error_code ec;
     for (auto& e : fs::directory_iterator(rt.root, ec)) {
@@ -238,15 +237,15 @@ int Main(int argc, char** argv) {
     return 1;
   }
   g.rootfs = fs::canonical(g.rootfs).string();
-  g_rss_probe = fs::read_symlink("/proc/self/exe").parent_path().string() + "/husk_bench_rss";
-  if (access(g_rss_probe.c_str(), X_OK) != 0) {
-    std::cerr << "bench: " << g_rss_probe << " missing (build target husk_bench_rss)\n";
+  g.rss_probe = fs::read_symlink("/proc/self/exe").parent_path().string() + "/husk_bench_rss";
+  if (access(g.rss_probe.c_str(), X_OK) != 0) {
+    std::cerr << "bench: " << g.rss_probe << " missing (build target husk_bench_rss)\n";
     return 1;
   }
   if (g.quick)
-    g_n = {4, 3, 3, 6, 1, 3, 2, 3, 2, 4, 3, 3, {2}, {1, 5}, gap_ms};
+    g.n = {4, 3, 3, 6, 1, 3, 2, 3, 2, 4, 3, 3, {2}, {1, 5}, gap_ms};
   else
-    g_n = {100, 40, 60, 32, 3, 50, 25, 40, 20, 50, 60, 50, {2, 4, 8}, {1, 50, 200}, gap_ms};
+    g.n = {100, 40, 60, 32, 3, 50, 25, 40, 20, 50, 60, 50, {2, 4, 8}, {1, 50, 200}, gap_ms};
 
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop = 1; };
@@ -263,7 +262,7 @@ int Main(int argc, char** argv) {
   try {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) throw std::runtime_error("PR_SET_CHILD_SUBREAPER failed");
     SetupNamespace();
-    for (auto& [rt, req] : want) g_rts.push_back(rt);
+    for (auto& [rt, req] : want) g.rts.push_back(rt);
     SetupWorkdir();
     CollectEnv();
     EnvSet("load average at start", load_start);
@@ -271,7 +270,7 @@ int Main(int argc, char** argv) {
     // Keep the runtimes that work; a required one that does not is an error.
     std::vector<Runtime> ok;
     std::vector<std::string> dropped;
-    for (auto& rt : g_rts) {
+    for (auto& rt : g.rts) {
       std::string why;
       if (access(rt.path.c_str(), X_OK) != 0) {
         why = "not installed";
@@ -290,7 +289,7 @@ int Main(int argc, char** argv) {
         std::cerr << "bench: skipping optional runtime " << rt.name << ": " << why << "\n";
       }
     }
-    g_rts = ok;
+    g.rts = ok;
     if (!dropped.empty()) {
       std::string d;
       for (auto& x : dropped) d += (d.empty() ? "" : "; ") + x;
@@ -312,7 +311,7 @@ int Main(int argc, char** argv) {
     step('d', ScenarioD);
     step('e', [&] { ScenarioE(f); });
     step('f', [&] { ScenarioF(f); });
-    if (want_s('f') || want_s('b') || want_s('e')) g_sections.push_back(std::move(f));
+    if (want_s('f') || want_s('b') || want_s('e')) g.sections.push_back(std::move(f));
     step('g', ScenarioG);
     step('h', ScenarioH);
   } catch (const Stopped&) {
@@ -323,10 +322,10 @@ int Main(int argc, char** argv) {
     rc = 1;
   }
   Teardown();
-  if (rc == 0 || !g_sections.empty()) {
+  if (rc == 0 || !g.sections.empty()) {
     EnvSet("load average at end", LoadAvg());
     double elapsed = Ms(NowNs() - t_start) / 1000;
-    if (!g_rts.empty()) EvalTargets();
+    if (!g.rts.empty()) EvalTargets();
     std::error_code ec;
     fs::create_directories(g.out_dir, ec);
     std::string md = Markdown(elapsed);
@@ -334,7 +333,7 @@ int Main(int argc, char** argv) {
     WriteFile(g.out_dir + "/report.json", Json(elapsed));
     std::cout << md;
     size_t errors = 0;
-    for (auto& s : g_sections) errors += s.errors.size();
+    for (auto& s : g.sections) errors += s.errors.size();
     std::cerr << "bench: report in " << g.out_dir << "/report.md (" << errors << " errors, "
               << Fmt("%.0f", elapsed) << " s)\n";
     if (errors && rc == 0) rc = 1;

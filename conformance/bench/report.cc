@@ -73,9 +73,9 @@ void CollectEnv() {
 
 std::string Markdown(double elapsed_s) {
   std::ostringstream o;
-  const std::string me = g_rts.front().name;
+  const std::string me = g.rts.front().name;
   std::vector<std::string> others;
-  for (size_t i = 1; i < g_rts.size(); i++) others.push_back(g_rts[i].name);
+  for (size_t i = 1; i < g.rts.size(); i++) others.push_back(g.rts[i].name);
   // crun first, then runc, as the issue reads them.
   std::sort(others.begin(), others.end());
   o << "# husk benchmark report" << (g.quick ? " (quick mode: smoke only, few iterations)" : "") << "\n\n";
@@ -85,32 +85,32 @@ std::string Markdown(double elapsed_s) {
        "noisy (other builds may have run concurrently).\n\n";
   o << "## Environment (i)\n\n| | |\n|---|---|\n";
   for (auto& [k, _] : g_env_order) o << "| " << k << " | " << g_env[k] << " |\n";
-  for (auto& rt : g_rts) o << "| " << rt.name << " | `" << rt.path << "`: " << rt.version << " |\n";
-  o << "| iterations | a " << g_n.a_b2b << " b2b / " << g_n.a_paced << " paced, b " << g_n.b
-    << ", c " << g_n.c_rounds << "x" << g_n.c_n << " per J, d " << g_n.d_b2b << "/" << g_n.d_paced
-    << ", e " << g_n.e_state << " state / " << g_n.e_list << " list, f " << g_n.f_version
-    << ", g " << g_n.g << ", h " << g_n.h << " |\n";
+  for (auto& rt : g.rts) o << "| " << rt.name << " | `" << rt.path << "`: " << rt.version << " |\n";
+  o << "| iterations | a " << g.n.a_b2b << " b2b / " << g.n.a_paced << " paced, b " << g.n.b
+    << ", c " << g.n.c_rounds << "x" << g.n.c_n << " per J, d " << g.n.d_b2b << "/" << g.n.d_paced
+    << ", e " << g.n.e_state << " state / " << g.n.e_list << " list, f " << g.n.f_version
+    << ", g " << g.n.g << ", h " << g.n.h << " |\n";
   o << "| duration | " << Fmt("%.0f", elapsed_s) << " s |\n\n";
 
   o << "## Targets (issue 3; husk / crun, this run)\n\n| target | husk | verdict |\n|---|---|---|\n";
-  for (auto& t : g_targets) o << "| " << t.what << " | " << t.value << " | " << t.verdict << " |\n";
+  for (auto& t : g.targets) o << "| " << t.what << " | " << t.value << " | " << t.verdict << " |\n";
   o << "\n";
 
   std::vector<std::string> order = {"a", "b", "c", "d", "e", "f", "g", "h"};
   for (auto& id : order)
-    for (auto& s : g_sections) {
+    for (auto& s : g.sections) {
       if (s.id != id) continue;
       o << "## " << s.title << "\n\n";
       for (auto& n : s.notes) o << n << "\n\n";
       o << "| metric | unit |";
-      for (auto& rt : g_rts) o << " " << rt.name << " |";
+      for (auto& rt : g.rts) o << " " << rt.name << " |";
       for (auto& x : others) o << " " << me << "/" << x << " |";
       o << "\n|---|---|";
-      for (size_t i = 0; i < g_rts.size() + others.size(); i++) o << "---|";
+      for (size_t i = 0; i < g.rts.size() + others.size(); i++) o << "---|";
       o << "\n";
       for (auto& r : s.rows) {
         o << "| " << r.metric << " | " << r.unit << " |";
-        for (auto& rt : g_rts) o << " " << Cell(r, rt.name) << " |";
+        for (auto& rt : g.rts) o << " " << Cell(r, rt.name) << " |";
         for (auto& x : others) o << " " << RatioCell(r, me, x) << " |";
         o << "\n";
       }
@@ -127,11 +127,11 @@ std::string Markdown(double elapsed_s) {
       }
       o << "\n";
     }
-  if (!g_leaks.empty()) {
+  if (!g.leaks.empty()) {
     o << "## Cleanup notes\n\nCgroup directories a runtime left behind after delete (removed by "
          "the harness):\n";
     std::map<std::string, int> per;
-    for (auto& l : g_leaks) per[l.substr(0, l.find(':'))]++;
+    for (auto& l : g.leaks) per[l.substr(0, l.find(':'))]++;
     for (auto& [rt, n] : per) o << "- " << rt << ": " << n << " dirs\n";
     o << "\n";
   }
@@ -147,7 +147,7 @@ std::string Json(double elapsed_s) {
     else
       w.Null();
   };
-  const std::string me = g_rts.front().name;
+  const std::string me = g.rts.front().name;
   w.StartObject();
   w.Key("quick");
   w.Bool(g.quick);
@@ -162,7 +162,7 @@ std::string Json(double elapsed_s) {
   w.EndObject();
   w.Key("runtimes");
   w.StartArray();
-  for (auto& rt : g_rts) {
+  for (auto& rt : g.rts) {
     w.StartObject();
     w.Key("name");
     w.String(rt.name.c_str());
@@ -175,7 +175,7 @@ std::string Json(double elapsed_s) {
   w.EndArray();
   w.Key("targets");
   w.StartArray();
-  for (auto& t : g_targets) {
+  for (auto& t : g.targets) {
     w.StartObject();
     w.Key("target");
     w.String(t.what.c_str());
@@ -188,7 +188,7 @@ std::string Json(double elapsed_s) {
   w.EndArray();
   w.Key("scenarios");
   w.StartArray();
-  for (auto& s : g_sections) {
+  for (auto& s : g.sections) {
     w.StartObject();
     w.Key("id");
     w.String(s.id.c_str());
@@ -208,7 +208,7 @@ std::string Json(double elapsed_s) {
       w.String(r.unit.c_str());
       w.Key("runtimes");
       w.StartObject();
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         w.Key(rt.name.c_str());
         w.StartObject();
         if (r.na.count(rt.name)) {

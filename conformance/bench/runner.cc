@@ -86,9 +86,6 @@ CallResult Finish(const Spawned& s, int timeout_ms) {
 // ---------------------------------------------------------------------------------------
 // Processes
 
-std::string g_io_dir;  // where stdout/stderr of commands go (tmpfs)
-std::string g_rss_probe;  // husk_bench_rss next to husk_bench
-
 double ReapOrphans() {
   double cpu = 0;
   for (;;) {
@@ -106,8 +103,8 @@ Spawned Spawn(const std::vector<std::string>& argv) {
   Spawned s;
   s.cmd = Join(argv);
   int seq = g_io_seq++ % 64;  // a small ring of files; parallel batches stay below it
-  s.out_path = g_io_dir + "/out." + std::to_string(seq);
-  s.err_path = g_io_dir + "/err." + std::to_string(seq);
+  s.out_path = g.io_dir + "/out." + std::to_string(seq);
+  s.err_path = g.io_dir + "/err." + std::to_string(seq);
   int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int out = open(s.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err = open(s.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -144,9 +141,9 @@ CallResult Call(const std::vector<std::string>& argv, int timeout_ms) {
 }
 
 double PeakRssKb(const std::vector<std::string>& argv, CallResult* r) {
-  std::string out = g_io_dir + "/maxrss";
+  std::string out = g.io_dir + "/maxrss";
   unlink(out.c_str());
-  std::vector<std::string> a{g_rss_probe, out};
+  std::vector<std::string> a{g.rss_probe, out};
   a.insert(a.end(), argv.begin(), argv.end());
   *r = Call(a);
   std::string v = Trim(ReadFile(out));
@@ -194,8 +191,6 @@ Container MakeBundle(const std::string& prefix, const Variant& v) {
   return c;
 }
 
-std::vector<std::string> g_leaks;  // cgroup dirs that a runtime left behind
-
 void Dispose(const Runtime& rt, const Container& c, bool force_delete) {
   if (force_delete || fs::exists(rt.root + "/" + c.id)) {
     Call(Args(rt, {"delete", "--force", c.id}), 20000);
@@ -205,7 +200,7 @@ void Dispose(const Runtime& rt, const Container& c, bool force_delete) {
     std::string dir = mp + c.cgpath;
     if (rmdir(dir.c_str()) == 0) {
       // The runtime did not remove its cgroup (rmdir succeeded only because it was empty).
-      g_leaks.push_back(rt.name + ": " + dir);
+      g.leaks.push_back(rt.name + ": " + dir);
     }
   }
   std::error_code ec;

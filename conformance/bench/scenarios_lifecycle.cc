@@ -26,17 +26,17 @@ namespace husk::bench {
 void ScenarioA() {
   Section s{"a", "a. sequential `run` of /bin/true (default config)"};
   s.notes.push_back("back-to-back: one `run` right after the other; paced: " +
-                    std::to_string(g_n.gap_ms) +
+                    std::to_string(g.n.gap_ms) +
                     " ms idle before each run (isolated start, shows blocking such as the "
                     "cgroup.procs RCU grace period). CPU = the CLI and all it reaped.");
   Variant v;
   for (int paced = 0; paced < 2; paced++) {
-    int iters = paced ? g_n.a_paced : g_n.a_b2b;
+    int iters = paced ? g.n.a_paced : g.n.a_b2b;
     std::string mode = paced ? "paced" : "b2b";
     for (int i = 0; i < iters; i++) {
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         CheckStop();
-        if (paced) SleepMs(g_n.gap_ms);
+        if (paced) SleepMs(g.n.gap_ms);
         double w = kNaN, c = kNaN;
         std::string err;
         if (!RunOnce(rt, "a", v, &w, &c, &err)) Fail(s, rt, err);
@@ -45,7 +45,7 @@ void ScenarioA() {
       }
     }
   }
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -76,8 +76,8 @@ void ScenarioB(Section& f) {
       "by the harness (subreaper), state of the stopped container, delete. CPU per CLI call "
       "from wait4 rusage; init CPU = the container process (its rusage when reaped).");
   Variant v;
-  for (int i = 0; i < g_n.b; i++) {
-    for (auto& rt : g_rts) {
+  for (int i = 0; i < g.n.b; i++) {
+    for (auto& rt : g.rts) {
       CheckStop();
       Container c = MakeBundle("b", v);
       std::string pidfile = c.bundle + "/pid";
@@ -142,7 +142,7 @@ void ScenarioB(Section& f) {
       s.R("total wall create..delete", "ms").v[rt.name].push_back(cw + sw + ww + tw + dw);
     }
   }
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -158,18 +158,18 @@ void OnAlarm(int) { g_alarm = 1; }
 
 void ScenarioC() {
   Section s{"c", "c. parallel `run` of /bin/true: N containers, J in flight"};
-  s.notes.push_back("N = " + std::to_string(g_n.c_n) + " foreground `run`s per batch, " +
-                    std::to_string(g_n.c_rounds) +
+  s.notes.push_back("N = " + std::to_string(g.n.c_n) + " foreground `run`s per batch, " +
+                    std::to_string(g.n.c_rounds) +
                     " batches per runtime and J, interleaved; throughput = N / batch wall; "
                     "latency = per-run wall; values are per batch (throughput, p50, p90).");
   Variant v;
-  for (int j : g_n.c_j) {
-    for (int round = 0; round < g_n.c_rounds; round++) {
-      for (auto& rt : g_rts) {
+  for (int j : g.n.c_j) {
+    for (int round = 0; round < g.n.c_rounds; round++) {
+      for (auto& rt : g.rts) {
         CheckStop();
         ReapOrphans();
         std::vector<Container> cs;
-        for (int k = 0; k < g_n.c_n; k++) cs.push_back(MakeBundle("c", v));
+        for (int k = 0; k < g.n.c_n; k++) cs.push_back(MakeBundle("c", v));
         std::map<pid_t, std::pair<int64_t, int>> active;  // pid -> (t0, index)
         std::vector<double> lat;
         int launched = 0, failed = 0;
@@ -180,8 +180,8 @@ void ScenarioC() {
         it.it_value.tv_sec = 120;
         setitimer(ITIMER_REAL, &it, nullptr);
         int64_t t0 = NowNs();
-        while (launched < g_n.c_n || !active.empty()) {
-          while (launched < g_n.c_n && int(active.size()) < j) {
+        while (launched < g.n.c_n || !active.empty()) {
+          while (launched < g.n.c_n && int(active.size()) < j) {
             auto& c = cs[size_t(launched)];
             Spawned sp = Spawn(Args(rt, {"run", "--bundle", c.bundle, c.id}));
             active[sp.pid] = {sp.t0, launched};
@@ -227,8 +227,8 @@ void ScenarioC() {
         setitimer(ITIMER_REAL, &it, nullptr);
         if (g_stop) throw Stopped();
         std::string js = "J=" + std::to_string(j);
-        double thr = failed ? kNaN : g_n.c_n / (Ms(t_end - t0) / 1000.0);
-        if (failed) Fail(s, rt, std::to_string(failed) + " of " + std::to_string(g_n.c_n) + " failed: " + first_err);
+        double thr = failed ? kNaN : g.n.c_n / (Ms(t_end - t0) / 1000.0);
+        if (failed) Fail(s, rt, std::to_string(failed) + " of " + std::to_string(g.n.c_n) + " failed: " + first_err);
         s.R(js + " throughput", "containers/s", true).v[rt.name].push_back(thr);
         s.R(js + " latency p50", "ms").v[rt.name].push_back(failed ? kNaN : Median(lat));
         s.R(js + " latency p90", "ms").v[rt.name].push_back(failed ? kNaN : P90(lat));
@@ -236,7 +236,7 @@ void ScenarioC() {
       }
     }
   }
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ void ScenarioC() {
 void ScenarioD() {
   Section s{"d", "d. `exec /bin/true` into a running container"};
   s.notes.push_back("the container runs `/bin/sleep 1000000`; b2b = back-to-back execs, paced = " +
-                    std::to_string(g_n.gap_ms) + " ms idle before each exec. " +
+                    std::to_string(g.n.gap_ms) + " ms idle before each exec. " +
                     "heavy = g's config (seccomp + 10 binds + limits); heavy-noseccomp without "
                     "the seccomp profile. A runtime without `exec` is probed every run and "
                     "measured as soon as it works.");
@@ -259,7 +259,7 @@ void ScenarioD() {
   for (auto& v : vars) {
     std::map<std::string, Container> cont;
     std::map<std::string, std::string> na;
-    for (auto& rt : g_rts) {
+    for (auto& rt : g.rts) {
       CheckStop();
       Container c = MakeBundle("d", v);
       CallResult r = Call(Args(rt, {"run", "--detach", "--bundle", c.bundle, c.id}));
@@ -287,18 +287,18 @@ void ScenarioD() {
     for (int paced = 0; paced < 2; paced++) {
       std::string mode = paced ? "paced" : "b2b";
       std::string pre = v.name + " exec " + mode;
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         if (na.count(rt.name)) {
           s.R(pre + " wall", "ms").na[rt.name] = na[rt.name];
           s.R(pre + " CPU", "ms").na[rt.name] = na[rt.name];
         }
       }
-      int iters = paced ? g_n.d_paced : g_n.d_b2b;
+      int iters = paced ? g.n.d_paced : g.n.d_b2b;
       for (int i = 0; i < iters; i++) {
-        for (auto& rt : g_rts) {
+        for (auto& rt : g.rts) {
           if (na.count(rt.name)) continue;
           CheckStop();
-          if (paced) SleepMs(g_n.gap_ms);
+          if (paced) SleepMs(g.n.gap_ms);
           ReapOrphans();
           CallResult r = Call(Args(rt, {"exec", cont[rt.name].id, "/bin/true"}));
           double orphan = ReapOrphans();
@@ -310,7 +310,7 @@ void ScenarioD() {
     }
     for (auto& [name, c] : cont) Dispose(*Find(name), c, true);
   }
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -325,11 +325,11 @@ void ScenarioE(Section& f) {
   v.args = {"/bin/sleep", "1000000"};
   std::map<std::string, std::vector<Container>> cont;
   bool setup_failed = false;
-  for (int m : g_n.e_m) {
+  for (int m : g.n.e_m) {
     // Grow every runtime to m containers, interleaved.
     while (!setup_failed) {
       bool grew = false;
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         if (int(cont[rt.name].size()) >= m) continue;
         CheckStop();
         Container c = MakeBundle("e", v);
@@ -347,24 +347,24 @@ void ScenarioE(Section& f) {
     }
     if (setup_failed) break;
     std::string ms = "M=" + std::to_string(m);
-    for (int i = 0; i < std::max(g_n.e_state, g_n.e_list); i++) {
-      for (auto& rt : g_rts) {
+    for (int i = 0; i < std::max(g.n.e_state, g.n.e_list); i++) {
+      for (auto& rt : g.rts) {
         CheckStop();
-        if (i < g_n.e_state) {
+        if (i < g.n.e_state) {
           CallResult r = Call(Args(rt, {"state", cont[rt.name].front().id}));
           if (!r.ok() || r.out.find("running") == std::string::npos)
             Fail(s, rt, "state: " + r.Describe());
           s.R("state wall " + ms, "ms").v[rt.name].push_back(r.ok() ? r.wall_ms : kNaN);
           s.R("state CPU " + ms, "ms").v[rt.name].push_back(r.ok() ? r.cpu_ms : kNaN);
         }
-        if (i < g_n.e_list) {
+        if (i < g.n.e_list) {
           CallResult r = Call(Args(rt, {"list"}));
           size_t lines = size_t(std::count(r.out.begin(), r.out.end(), '\n'));
           if (!r.ok() || lines < size_t(m))
             Fail(s, rt, "list: " + r.Describe() + " (" + std::to_string(lines) + " lines)");
           s.R("list wall " + ms, "ms").v[rt.name].push_back(r.ok() ? r.wall_ms : kNaN);
           s.R("list CPU " + ms, "ms").v[rt.name].push_back(r.ok() ? r.cpu_ms : kNaN);
-          if (m == g_n.e_m.back()) {
+          if (m == g.n.e_m.back()) {
             CallResult pr;
             double kb = PeakRssKb(Args(rt, {"list"}), &pr);
             if (!pr.ok()) Fail(f, rt, "list via rss probe: " + pr.Describe());
@@ -374,9 +374,9 @@ void ScenarioE(Section& f) {
       }
     }
   }
-  for (auto& rt : g_rts)
+  for (auto& rt : g.rts)
     for (auto& c : cont[rt.name]) Dispose(rt, c, true);
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 }  // namespace husk::bench

@@ -86,8 +86,8 @@ void ScenarioF(Section& f) {
                       "through it, is " + Fmt("%.2f", floor_kb / 1024) + " MB.");
   }
   Variant v;
-  for (int i = 0; i < g_n.f_version; i++) {
-    for (auto& rt : g_rts) {
+  for (int i = 0; i < g.n.f_version; i++) {
+    for (auto& rt : g.rts) {
       CheckStop();
       // Peak RSS of each CLI call of a lifecycle, and of `run`.
       auto rss = [&](const std::string& call, std::vector<std::string> argv) {
@@ -118,7 +118,7 @@ void ScenarioF(Section& f) {
       f.R("--version CPU", "ms").v[rt.name].push_back(r.ok() ? r.cpu_ms : kNaN);
     }
   }
-  for (auto& rt : g_rts) {
+  for (auto& rt : g.rts) {
     ElfSize b = SizeOf(rt.path);
     double lf = 0, ll = 0;
     auto libs = NonLibcLibs(rt.path);
@@ -145,7 +145,7 @@ namespace {
 void RunVariants(Section& s, const std::vector<Variant>& vars, int iters) {
   std::map<std::string, std::map<std::string, std::string>> na;  // variant -> rt -> why
   for (auto& v : vars)
-    for (auto& rt : g_rts) {
+    for (auto& rt : g.rts) {
       CheckStop();
       std::string raw;
       if (auto err = Probe(rt, v, &raw)) {
@@ -164,7 +164,7 @@ void RunVariants(Section& s, const std::vector<Variant>& vars, int iters) {
     }
   for (int i = 0; i < iters; i++)
     for (auto& v : vars)
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         if (na[v.name].count(rt.name)) continue;
         CheckStop();
         double w = kNaN, c = kNaN;
@@ -191,8 +191,8 @@ void ScenarioG() {
   vars[2].name = "heavy";
   vars[2].heavy = true;
   vars[2].seccomp = true;
-  RunVariants(s, vars, g_n.g);
-  g_sections.push_back(std::move(s));
+  RunVariants(s, vars, g.n.g);
+  g.sections.push_back(std::move(s));
 }
 
 void ScenarioH() {
@@ -208,14 +208,14 @@ void ScenarioH() {
   s.notes.push_back("no-netns: no network namespace; no-cgroup-mount: no /sys/fs/cgroup mount; "
                     "no-masks: empty maskedPaths and readonlyPaths. The \"saved\" rows are "
                     "median(default) - median(variant) per runtime.");
-  RunVariants(s, vars, g_n.h);
+  RunVariants(s, vars, g.n.h);
   for (size_t k = 1; k < vars.size(); k++) {
     for (std::string kind : {"wall", "CPU"}) {
       Row& base = s.R("default run " + kind, "ms");
       Row& var = s.R(vars[k].name + " run " + kind, "ms");
       Row out{"saved by " + vars[k].name + ", " + kind, "ms"};
       out.no_ratio = true;
-      for (auto& rt : g_rts) {
+      for (auto& rt : g.rts) {
         if (var.na.count(rt.name) || base.na.count(rt.name)) {
           out.na[rt.name] = "-";
           continue;
@@ -225,7 +225,7 @@ void ScenarioH() {
       s.rows.push_back(out);
     }
   }
-  g_sections.push_back(std::move(s));
+  g.sections.push_back(std::move(s));
 }
 
 }  // namespace husk::bench

@@ -22,9 +22,6 @@ double Pct(std::vector<double> v, double p) {
 double Median(const std::vector<double>& v) { return Pct(v, 0.5); }
 double P90(const std::vector<double>& v) { return Pct(v, 0.9); }
 
-std::vector<Runtime> g_rts;
-std::vector<Section> g_sections;
-
 Ratio RatioOf(const Row& r, const std::string& a, const std::string& b) {
   Ratio out;
   auto ia = r.v.find(a), ib = r.v.find(b);
@@ -74,7 +71,7 @@ std::string RatioCell(const Row& r, const std::string& a, const std::string& b) 
 }
 
 const Runtime* Find(const std::string& name) {
-  for (auto& r : g_rts)
+  for (auto& r : g.rts)
     if (r.name == name) return &r;
   return nullptr;
 }

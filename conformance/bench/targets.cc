@@ -10,12 +10,10 @@
 
 namespace husk::bench {
 
-std::vector<TargetResult> g_targets;
-
 namespace {
 
 const Row* FindRow(const std::string& sec, const std::string& metric) {
-  for (auto& s : g_sections)
+  for (auto& s : g.sections)
     if (s.id == sec)
       for (auto& r : s.rows)
         if (r.metric == metric) return &r;
@@ -25,7 +23,7 @@ const Row* FindRow(const std::string& sec, const std::string& metric) {
 }  // namespace
 
 void EvalTargets() {
-  const std::string me = g_rts.front().name, ref = "crun";
+  const std::string me = g.rts.front().name, ref = "crun";
   bool have_ref = Find(ref) != nullptr;
   auto ratio_target = [&](const std::string& what, const std::string& sec,
                           const std::string& metric, double limit, bool le) {
@@ -52,17 +50,17 @@ void EvalTargets() {
                                       " (" + Fmt("%+.2f", q.med - limit) + ")";
       }
     }
-    g_targets.push_back(t);
+    g.targets.push_back(t);
   };
   ratio_target("`run` back-to-back wall <= 0.70x crun", "a", "run b2b wall", 0.70, true);
   ratio_target("paced (isolated) `run` wall <= 0.35x crun", "a", "run paced wall", 0.35, true);
   ratio_target("create+start+delete CPU <= 0.50x crun", "b", "create+start+delete CPU", 0.50, true);
   ratio_target("`exec` wall b2b <= 0.60x crun", "d", "default exec b2b wall", 0.60, true);
   ratio_target("`exec` wall paced <= 0.35x crun", "d", "default exec paced wall", 0.35, true);
-  ratio_target("`state` <= 0.40x crun", "e", "state wall M=" + std::to_string(g_n.e_m.front()), 0.40, true);
-  ratio_target("`list` with " + std::to_string(g_n.e_m.back()) + " containers <= 0.50x crun", "e",
-               "list wall M=" + std::to_string(g_n.e_m.back()), 0.50, true);
-  for (int j : g_n.c_j)
+  ratio_target("`state` <= 0.40x crun", "e", "state wall M=" + std::to_string(g.n.e_m.front()), 0.40, true);
+  ratio_target("`list` with " + std::to_string(g.n.e_m.back()) + " containers <= 0.50x crun", "e",
+               "list wall M=" + std::to_string(g.n.e_m.back()), 0.50, true);
+  for (int j : g.n.c_j)
     ratio_target("parallel throughput J=" + std::to_string(j) + " >= 1.5x crun", "c",
                  "J=" + std::to_string(j) + " throughput", 1.5, false);
   // Peak RSS per CLI call: the worst of the measured calls.
@@ -70,7 +68,7 @@ void EvalTargets() {
     TargetResult t{"peak RSS per CLI call <= 0.60x crun (worst call)"};
     double worst = kNaN;
     std::string which;
-    for (auto& s : g_sections)
+    for (auto& s : g.sections)
       for (auto& r : s.rows)
         if (r.metric.rfind("peak RSS", 0) == 0 && have_ref && !r.na.count(me)) {
           Ratio q = RatioOf(r, me, ref);
@@ -86,7 +84,7 @@ void EvalTargets() {
       t.value = Fmt("%.2fx", worst) + " (" + which + ")";
       t.verdict = worst <= 0.60 ? "met" : "missed by " + Fmt("%.2fx", worst / 0.60);
     }
-    g_targets.push_back(t);
+    g.targets.push_back(t);
   }
   {
     TargetResult t{"binary + non-libc libraries <= 2 MB (loaded size; file size in f)"};
@@ -98,7 +96,7 @@ void EvalTargets() {
     t.verdict = !std::isfinite(v) ? "not measured"
                 : v <= 2.0        ? "met"
                                   : "missed by " + Fmt("%.2f", v - 2.0) + " MB (" + Fmt("%.2fx", v / 2.0) + ")";
-    g_targets.push_back(t);
+    g.targets.push_back(t);
   }
   ratio_target("heavy config `run` CPU <= 0.45x crun", "g", "heavy run CPU", 0.45, true);
   ratio_target("(info) heavy-noseccomp `run` CPU vs crun's heavy-noseccomp, same 0.45x bar", "g",
@@ -109,7 +107,7 @@ void EvalTargets() {
     std::vector<std::string> worse;
     int checked = 0;
     if (have_ref)
-      for (auto& s : g_sections)
+      for (auto& s : g.sections)
         for (auto& r : s.rows) {
           bool latency = r.unit == "ms" && (r.metric.find("wall") != std::string::npos ||
                                             r.metric.find("latency") != std::string::npos);
@@ -124,7 +122,7 @@ void EvalTargets() {
     t.value = std::to_string(checked - int(worse.size())) + "/" + std::to_string(checked) + " rows";
     t.verdict = checked == 0 ? "not measured" : worse.empty() ? "met" : "missed in " + std::to_string(worse.size()) + " rows: ";
     for (size_t i = 0; i < worse.size(); i++) t.verdict += (i ? "; " : "") + worse[i];
-    g_targets.push_back(t);
+    g.targets.push_back(t);
   }
 }
 
