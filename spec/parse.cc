@@ -662,4 +662,12 @@ absl::StatusOr<Resources> ParseResources(absl::string_view json) {
   return resources;
 }
 
+absl::StatusOr<Hooks> ParseHooksJson(absl::string_view json) {
+  rapidjson::Document doc;
+  RETURN_IF_ERROR(ParseDocument(json, "hooks", &doc));
+  Hooks hooks;
+  RETURN_IF_ERROR(ParseHooks(doc, "hooks", &hooks));
+  return hooks;
+}
+
 }  // namespace husk::spec
