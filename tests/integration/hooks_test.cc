@@ -31,6 +31,7 @@ using ::testing::HasSubstr;
 std::string RecorderScript(const std::string& d) {
   return "#!/bin/sh\n"
          "d=" + d + "\n"
+         "umask 0\n"  // a hook in a user namespace may append to what a host hook made
          "cat > $d/$1.json\n"
          "echo $1 >> $d/order\n"
          "readlink /proc/self/ns/mnt > $d/$1.mnt\n"
@@ -195,6 +196,48 @@ TEST_F(HooksTest, EveryKindRunsInOrderWithItsStateAndNamespaces) {
     }
   }
   EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
+}
+
+// Two-stage create (a time namespace makes the init a sibling forked after the
+// namespaces are made) and a user namespace: the create hooks still get the init's host
+// pid and run at the same points.
+TEST_F(HooksTest, CreateHooksWithTimeAndUserNamespaces) {
+  ASSERT_EQ(::chmod(dir_.Path().c_str(), 0777), 0);  // container root is uid 100000 on the host
+  for (const char* extra : {"time", "user"}) {
+    SCOPED_TRACE(extra);
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.Path())) {
+      if (entry.path() != host_hook_) std::filesystem::remove(entry.path());
+    }
+    Bundle b;
+    std::string rootfs = b.UsePrivateRootfs();
+    WriteFile(rootfs + "/hook.sh", RecorderScript("/tmp"), 0755);
+    AddBindMount(b, dir_.Path(), "/tmp");
+    b.SetArgs({"/bin/sleep", "1000"});
+    b.SetJson("/linux/namespaces",
+              std::string(R"([{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},)") +
+                  R"({"type":"mount"},{"type":")" + extra + R"("}])");
+    if (std::string(extra) == "user") {
+      b.SetJson("/linux/uidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+      b.SetJson("/linux/gidMappings", R"([{"containerID":0,"hostID":100000,"size":65536}])");
+    }
+    b.SetJson("/hooks", "{\"prestart\": [" + Host("prestart") + "], \"createRuntime\": [" +
+                            Host("createRuntime") + "], \"createContainer\": [" +
+                            Host("createContainer") + "], \"startContainer\": [" +
+                            InContainer("startContainer") + "]}");
+    b.Write();
+    const std::string pid_file = dir_.Path() + "/pid";
+    CreateOk(root_, b, b.Id(), {"--pid-file", pid_file});
+    EXPECT_EQ(Order(), "prestart\ncreateRuntime\ncreateContainer\n");
+    const pid_t pid = ReadPidFile(pid_file);
+    EXPECT_EQ(StateOf("createRuntime")["pid"].GetInt(), pid);
+    EXPECT_EQ(StateOf("createContainer")["pid"].GetInt(), 1);
+    EXPECT_EQ(Trim(Read("prestart.init-mnt")), NsLink(pid, "mnt"));
+    EXPECT_EQ(Trim(Read("createContainer.mnt")), NsLink(pid, "mnt"));
+    CmdResult start = root_.Husk({"start", b.Id()});
+    EXPECT_EQ(start.exit_code, 0) << start;
+    EXPECT_EQ(Order(), "prestart\ncreateRuntime\ncreateContainer\nstartContainer\n");
+    EXPECT_EQ(root_.Husk({"delete", "--force", b.Id()}).exit_code, 0);
+  }
 }
 
 // Failure before the user program: create fails naming the hook, the init, cgroup and
