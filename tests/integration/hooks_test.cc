@@ -102,6 +102,16 @@ class HooksTest : public ContainerTest {
   std::string InContainer(const std::string& kind, int code = 0) {
     return HookJson("/hook.sh", kind, code);
   }
+  // One recorder of each kind, named after it.
+  std::string EveryKind() {
+    std::string json = "{";
+    for (const char* kind : {"prestart", "createRuntime", "createContainer", "startContainer",
+                             "poststart", "poststop"}) {
+      std::string hook = std::string(kind) == "startContainer" ? InContainer(kind) : Host(kind);
+      json += std::string(json.size() > 1 ? ", " : "") + "\"" + kind + "\": [" + hook + "]";
+    }
+    return json + "}";
+  }
   std::string Order() { return Read("order"); }
   std::string Read(const std::string& name) {
     std::error_code ec;
@@ -121,12 +131,7 @@ class HooksTest : public ContainerTest {
 
 TEST_F(HooksTest, EveryKindRunsInOrderWithItsStateAndNamespaces) {
   bundle_.SetJson("/annotations", R"({"org.test/a": "b"})");
-  bundle_.SetJson("/hooks", "{\"prestart\": [" + Host("prestart") + "], \"createRuntime\": [" +
-                                Host("createRuntime") + "], \"createContainer\": [" +
-                                Host("createContainer") + "], \"startContainer\": [" +
-                                InContainer("startContainer") + "], \"poststart\": [" +
-                                Host("poststart") + "], \"poststop\": [" + Host("poststop") +
-                                "]}");
+  bundle_.SetJson("/hooks", EveryKind());
   bundle_.Write();
   const std::string id = bundle_.Id();
   const std::string pid_file = dir_.Path() + "/pid";
@@ -379,12 +384,7 @@ TEST_F(HooksTest, HooksAfterCreateAreTheOnesConfiguredAtCreate) {
 
 TEST_F(HooksTest, RunRunsEveryKind) {
   bundle_.SetArgs({"/bin/sh", "-c", "echo ran > /tmp/program; exit 4"});
-  bundle_.SetJson("/hooks", "{\"prestart\": [" + Host("prestart") + "], \"createRuntime\": [" +
-                                Host("createRuntime") + "], \"createContainer\": [" +
-                                Host("createContainer") + "], \"startContainer\": [" +
-                                InContainer("startContainer") + "], \"poststart\": [" +
-                                Host("poststart") + "], \"poststop\": [" + Host("poststop") +
-                                "]}");
+  bundle_.SetJson("/hooks", EveryKind());
   bundle_.Write();
   const std::string id = bundle_.Id();
   CmdResult run = root_.Husk({"run", "--bundle", bundle_.Path(), id});
