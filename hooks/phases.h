@@ -15,7 +15,14 @@
 
 namespace husk::hooks {
 
-enum class Phase { kPrestart, kCreateRuntime, kCreateContainer, kStartContainer, kPoststart, kPoststop };
+enum class Phase {
+  kPrestart,
+  kCreateRuntime,
+  kCreateContainer,
+  kStartContainer,
+  kPoststart,
+  kPoststop
+};
 
 // The config.json name: "prestart", "createRuntime", ...
 const char* PhaseName(Phase phase);

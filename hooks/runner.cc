@@ -76,7 +76,8 @@ int64_t NowMs() {
 std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return absl::StrCat("exit status ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
+    return absl::StrCat("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)),
+                        ")");
   }
   return absl::StrCat("wait status ", status);
 }
@@ -172,7 +173,8 @@ class SigpipeGuard {
 absl::Status RunHook(const spec::Hook& hook, absl::string_view state_json,
                      const RunOptions& options) {
   // Everything the child needs is built before fork: it only makes system calls.
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  std::vector<std::string> args =
+      hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   std::vector<char*> argv, envp;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

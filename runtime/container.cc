@@ -458,9 +458,14 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
   if (c.status == state::Status::kPaused) RETURN_IF_ERROR(kernel::cgroups::Thaw(c.record.cgroup_dirs));
   // Read before Destroy removes the dir; a damaged copy must not keep the container.
   auto saved = internal::LoadSavedHooks(c.dir);
-  if (!saved.ok()) log::Warning(absl::StrCat("delete ", Quote(id), ": poststop hooks: ", saved.status().message()));
+  if (!saved.ok()) {
+    log::Warning(
+        absl::StrCat("delete ", Quote(id), ": poststop hooks: ", saved.status().message()));
+  }
   RETURN_IF_ERROR(internal::Destroy(c));
-  if (saved.ok()) internal::RunPoststop("delete", internal::HookState(c.record, "stopped"), saved->poststop);
+  if (saved.ok()) {
+    internal::RunPoststop("delete", internal::HookState(c.record, "stopped"), saved->poststop);
+  }
   return absl::OkStatus();
 }
 

@@ -41,7 +41,8 @@ absl::Status RunCreateRuntimeHooks(const spec::Hooks& hooks, const spec::StateDo
 absl::Status SaveHooks(const state::ContainerDir& dir, const std::optional<spec::Hooks>& hooks) {
   if (!hooks || (hooks->poststart.empty() && hooks->poststop.empty())) return absl::OkStatus();
   std::string json = hooks::SerializeHooks(hooks::HooksAfterCreate(*hooks));
-  UniqueFd fd(openat(dir.fd(), hooks::kSavedHooksFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  UniqueFd fd(
+      openat(dir.fd(), hooks::kSavedHooksFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) return ErrnoError(absl::StrCat("create ", Quote(hooks::kSavedHooksFile)));
   if (write(fd.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size())) {
     return ErrnoError(absl::StrCat("write ", Quote(hooks::kSavedHooksFile)));
@@ -79,7 +80,8 @@ void RunPoststop(absl::string_view op, const spec::StateDoc& state,
   std::vector<std::string> warnings;
   (void)hooks::RunPhase(hooks::Phase::kPoststop, poststop, spec::SerializeHookState(stopped, false),
                         &warnings);
-  for (const std::string& w : warnings) log::Warning(absl::StrCat(op, " ", Quote(state.id), ": ", w));
+  for (const std::string& w : warnings)
+    log::Warning(absl::StrCat(op, " ", Quote(state.id), ": ", w));
 }
 
 }  // namespace husk::internal

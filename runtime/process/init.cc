@@ -99,15 +99,17 @@ absl::Status JoinCgroups(const InitPlan& plan, int join_unified_fd) {
 // container sees it. With an empty `env` a hook gets the container process's env, as
 // runc's init (whose own environment that is by then) gives it.
 absl::Status RunInitHooks(const InitPlan& plan, hooks::Phase phase, const char* status) {
-  const std::vector<spec::Hook>& list =
-      phase == hooks::Phase::kCreateContainer ? plan.create_container_hooks : plan.start_container_hooks;
+  const std::vector<spec::Hook>& list = phase == hooks::Phase::kCreateContainer
+                                            ? plan.create_container_hooks
+                                            : plan.start_container_hooks;
   if (list.empty()) return absl::OkStatus();
   spec::StateDoc state = plan.hook_state;
   state.status = status;
   state.pid = getpid();
   hooks::RunOptions options;
   options.fallback_env = &plan.env;
-  absl::Status s = hooks::RunPhase(phase, list, spec::SerializeHookState(state, true), nullptr, options);
+  absl::Status s =
+      hooks::RunPhase(phase, list, spec::SerializeHookState(state, true), nullptr, options);
   const char* op = phase == hooks::Phase::kCreateContainer ? "create " : "start ";
   return Annotate(s, absl::StrCat(op, Quote(plan.id)));
 }
@@ -216,7 +218,8 @@ absl::Status LoadSeccomp(const InitPlan& plan, const SyncChannel& channel) {
 
 // Blocks until `start` connects to exec.sock, runs the startContainer hooks, then
 // acknowledges ('0') so `start` can return. A failing hook is reported to `start`
-// instead ('E' + the message, then EOF) and ends the init.
+// instead ('E' + the message, then EOF) and ends the init: `start` prints it, so it is
+// not repeated on the container's stderr.
 absl::Status WaitForStart(const InitPlan& plan) {
   int conn;
   do {
@@ -227,7 +230,7 @@ absl::Status WaitForStart(const InitPlan& plan) {
   absl::Status hooks = RunInitHooks(plan, hooks::Phase::kStartContainer, "created");
   if (!hooks.ok()) {
     std::string reply = absl::StrCat("E", hooks.message());
-    (void)!write(c.get(), reply.data(), reply.size());
+    if (write(c.get(), reply.data(), reply.size()) == static_cast<ssize_t>(reply.size())) _exit(1);
     return hooks;
   }
   char ack = '0';

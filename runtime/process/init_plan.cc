@@ -101,7 +101,8 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
   plan.terminal = p.terminal;
   plan.console_size = p.console_size;
   if (config.hooks) {
-    plan.parent_create_hooks = !config.hooks->prestart.empty() || !config.hooks->create_runtime.empty();
+    plan.parent_create_hooks =
+        !config.hooks->prestart.empty() || !config.hooks->create_runtime.empty();
     plan.create_container_hooks = config.hooks->create_container;
     plan.start_container_hooks = config.hooks->start_container;
   }

@@ -103,7 +103,9 @@ class Server {
   }
 
   absl::Status RunCreateHooks() {
-    if (!options_.on_create_hooks) return absl::InternalError("unexpected request for create hooks");
+    if (!options_.on_create_hooks) {
+      return absl::InternalError("unexpected request for create hooks");
+    }
     RETURN_IF_ERROR(AwaitInitPid());
     absl::Status status = options_.on_create_hooks(*init_);
     if (!status.ok()) {

@@ -30,7 +30,9 @@ using ::testing::HasSubstr;
 // state's pid) looks like at that moment.
 std::string RecorderScript(const std::string& d) {
   return "#!/bin/sh\n"
-         "d=" + d + "\n"
+         "d=" +
+         d +
+         "\n"
          "umask 0\n"  // a hook in a user namespace may append to what a host hook made
          "cat > $d/$1.json\n"
          "echo $1 >> $d/order\n"
@@ -118,9 +120,7 @@ class HooksTest : public ContainerTest {
     if (!std::filesystem::exists(dir_.Path() + "/" + name, ec)) return "";
     return ReadFile(dir_.Path() + "/" + name);
   }
-  rapidjson::Document StateOf(const std::string& kind) {
-    return ParseJson(Read(kind + ".json"));
-  }
+  rapidjson::Document StateOf(const std::string& kind) { return ParseJson(Read(kind + ".json")); }
   bool ProgramRan() { return std::filesystem::exists(dir_.Path() + "/program"); }
 
   TestRoot root_;
@@ -180,10 +180,10 @@ TEST_F(HooksTest, EveryKindRunsInOrderWithItsStateAndNamespaces) {
     const char* status;
     int pid;  // -1: no pid member
   };
-  for (const Want& w : {Want{"prestart", "creating", pid}, Want{"createRuntime", "creating", pid},
-                        Want{"createContainer", "creating", 1},
-                        Want{"startContainer", "created", 1}, Want{"poststart", "running", pid},
-                        Want{"poststop", "stopped", -1}}) {
+  for (const Want& w :
+       {Want{"prestart", "creating", pid}, Want{"createRuntime", "creating", pid},
+        Want{"createContainer", "creating", 1}, Want{"startContainer", "created", 1},
+        Want{"poststart", "running", pid}, Want{"poststop", "stopped", -1}}) {
     SCOPED_TRACE(w.kind);
     rapidjson::Document st = StateOf(w.kind);
     ASSERT_TRUE(st.IsObject());
@@ -247,7 +247,8 @@ TEST_F(HooksTest, CreateHooksWithTimeAndUserNamespaces) {
 
 // Failure before the user program: create fails naming the hook, the init, cgroup and
 // state dir are gone, the program never ran, and poststop still runs (lifecycle step 13).
-class CreateHookFailureTest : public HooksTest, public ::testing::WithParamInterface<const char*> {};
+class CreateHookFailureTest : public HooksTest,
+                              public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(CreateHookFailureTest, FailsCreateAndLeavesNothing) {
   const std::string kind = GetParam();
@@ -263,7 +264,7 @@ TEST_P(CreateHookFailureTest, FailsCreateAndLeavesNothing) {
   CmdResult r = HuskDetached(root_, {"create", "--bundle", bundle_.Path(), id});
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_THAT(Message(r), HasSubstr("create \"" + id + "\": " + kind + " hook 0 (\"" + host_hook_ +
-                               "\"): exit status 3"));
+                                    "\"): exit status 3"));
   EXPECT_THAT(Message(r), HasSubstr("stdout: out of " + kind)) << r;
   EXPECT_THAT(Message(r), HasSubstr("stderr: err of " + kind)) << r;
   EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
@@ -283,7 +284,8 @@ INSTANTIATE_TEST_SUITE_P(Kinds, CreateHookFailureTest,
 TEST_F(HooksTest, TimeoutKillsTheHookAndFailsCreate) {
   const std::string gc = dir_.Path() + "/grandchild";
   const std::string slow = dir_.Path() + "/slow.sh";
-  WriteFile(slow, "#!/bin/sh\ncat > /dev/null\nsleep 100 & printf %s $! > " + gc + "\nsleep 100\n", 0755);
+  WriteFile(slow, "#!/bin/sh\ncat > /dev/null\nsleep 100 & printf %s $! > " + gc + "\nsleep 100\n",
+            0755);
   bundle_.SetJson("/hooks", "{\"prestart\": [" + Host("prestart") +
                                 "], \"createRuntime\": [{\"path\": \"" + slow +
                                 "\", \"timeout\": 1}]}");
@@ -294,7 +296,8 @@ TEST_F(HooksTest, TimeoutKillsTheHookAndFailsCreate) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, 1) << r;
   EXPECT_LT(took, std::chrono::seconds(10));
-  EXPECT_THAT(Message(r), HasSubstr("createRuntime hook 0 (\"" + slow + "\"): timed out after 1s")) << r;
+  EXPECT_THAT(Message(r), HasSubstr("createRuntime hook 0 (\"" + slow + "\"): timed out after 1s"))
+      << r;
   EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
   rapidjson::Document pre = StateOf("prestart");
   ASSERT_TRUE(pre.IsObject() && pre.HasMember("pid"));
@@ -315,7 +318,7 @@ TEST_F(HooksTest, StartContainerFailureFailsStartAndStopsTheContainer) {
   CmdResult start = root_.Husk({"start", id});
   EXPECT_EQ(start.exit_code, 1) << start;
   EXPECT_THAT(Message(start), HasSubstr("start \"" + id +
-                                   "\": startContainer hook 0 (\"/hook.sh\"): exit status 5"))
+                                        "\": startContainer hook 0 (\"/hook.sh\"): exit status 5"))
       << start;
   EXPECT_THAT(Message(start), HasSubstr("stdout: out of startContainer")) << start;
   EXPECT_TRUE(WaitForStatus(root_, id, "stopped"));
@@ -328,8 +331,8 @@ TEST_F(HooksTest, StartContainerFailureFailsStartAndStopsTheContainer) {
 }
 
 TEST_F(HooksTest, PoststartFailureFailsStartAndKillsTheContainer) {
-  bundle_.SetJson("/hooks", "{\"poststart\": [" + Host("poststart", 7) + ", " + Host("second") +
-                                "]}");
+  bundle_.SetJson("/hooks",
+                  "{\"poststart\": [" + Host("poststart", 7) + ", " + Host("second") + "]}");
   bundle_.Write();
   const std::string id = bundle_.Id();
   CreateOk(root_, bundle_, id);
@@ -337,7 +340,7 @@ TEST_F(HooksTest, PoststartFailureFailsStartAndKillsTheContainer) {
   CmdResult start = root_.Husk({"start", id});
   EXPECT_EQ(start.exit_code, 1) << start;
   EXPECT_THAT(Message(start), HasSubstr("start \"" + id + "\": poststart hook 0 (\"" + host_hook_ +
-                                   "\"): exit status 7"))
+                                        "\"): exit status 7"))
       << start;
   EXPECT_EQ(Order(), "poststart\n");  // the later poststart hook does not run
   EXPECT_TRUE(WaitForStatus(root_, id, "stopped"));
@@ -359,8 +362,10 @@ TEST_F(HooksTest, PoststopFailureIsAWarningAndLaterHooksRun) {
   CmdResult del = root_.Husk({"delete", id});
   EXPECT_EQ(del.exit_code, 0) << del;
   EXPECT_EQ(Order(), "first\nsecond\nthird\nfourth\n");
-  EXPECT_THAT(Message(del), HasSubstr("poststop hook 0 (\"" + host_hook_ + "\"): exit status 1")) << del;
-  EXPECT_THAT(Message(del), HasSubstr("poststop hook 2 (\"" + host_hook_ + "\"): exit status 2")) << del;
+  EXPECT_THAT(Message(del), HasSubstr("poststop hook 0 (\"" + host_hook_ + "\"): exit status 1"))
+      << del;
+  EXPECT_THAT(Message(del), HasSubstr("poststop hook 2 (\"" + host_hook_ + "\"): exit status 2"))
+      << del;
   EXPECT_THAT(Message(del), HasSubstr("warn")) << del;
   EXPECT_FALSE(root_.Husk({"state", id}).ok());
   EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
@@ -405,6 +410,24 @@ TEST_F(HooksTest, RunWithAFailingHookFailsAndLeavesNothing) {
   EXPECT_THAT(Message(run), HasSubstr("createContainer hook 0")) << run;
   EXPECT_FALSE(ProgramRan());
   EXPECT_EQ(Order(), "createContainer\npoststop\n");
+  EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
+}
+
+// The failing startContainer hook's error reaches the user once: from `start`, not again
+// from the init on the container's stderr (which `run` shares).
+TEST_F(HooksTest, RunWithAFailingStartContainerHookReportsItOnce) {
+  bundle_.SetJson("/hooks", "{\"startContainer\": [" + InContainer("startContainer", 6) +
+                                "], \"poststop\": [" + Host("poststop") + "]}");
+  bundle_.Write();
+  const std::string id = bundle_.Id();
+  CmdResult run = root_.Husk({"run", "--bundle", bundle_.Path(), id});
+  EXPECT_EQ(run.exit_code, 1) << run;
+  const std::string msg = Message(run);
+  const std::string what = "startContainer hook 0 (\"/hook.sh\"): exit status 6";
+  ASSERT_THAT(msg, HasSubstr(what)) << run;
+  EXPECT_EQ(msg.find(what), msg.rfind(what)) << run;
+  EXPECT_FALSE(ProgramRan());
+  EXPECT_EQ(Order(), "startContainer\npoststop\n");
   EXPECT_TRUE(NoLeftovers(root_, id, bundle_));
 }
 

@@ -82,7 +82,8 @@ TEST(HooksRunnerTest, ArgvIsArgsExactlyIncludingArgv0) {
 TEST(HooksRunnerTest, EmptyArgsMeansArgv0IsPath) {
   TempDir dir("hooks");
   const std::string script = dir.Path() + "/hook.sh";
-  husk::testing::WriteFile(script, "#!/bin/sh\ncat /proc/$$/cmdline > " + dir.Path() + "/argv\n", 0755);
+  husk::testing::WriteFile(script, "#!/bin/sh\ncat /proc/$$/cmdline > " + dir.Path() + "/argv\n",
+                           0755);
   spec::Hook h;
   h.path = script;
   ASSERT_TRUE(RunHook(h, "{}").ok());
@@ -117,7 +118,8 @@ TEST(HooksRunnerTest, EmptyEnvFallsBackToOwnEnvironmentOrTheGivenOne) {
 
 TEST(HooksRunnerTest, StateArrivesOnStdinThenEof) {
   TempDir dir("hooks");
-  const std::string state = R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b"})";
+  const std::string state =
+      R"({"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b"})";
   ASSERT_TRUE(RunHook(Sh("cat > " + dir.Path() + "/stdin"), state).ok());
   EXPECT_EQ(ReadFile(dir.Path() + "/stdin"), state);
 }
@@ -177,8 +179,8 @@ TEST(HooksRunnerTest, TimeoutKillsTheWholeProcessGroup) {
   TempDir dir("hooks");
   const std::string pidfile = dir.Path() + "/grandchild";
   auto start = std::chrono::steady_clock::now();
-  absl::Status s = RunHook(
-      Sh("sleep 100 & echo $! > " + pidfile + "; echo started; sleep 100", 1), "{}");
+  absl::Status s =
+      RunHook(Sh("sleep 100 & echo $! > " + pidfile + "; echo started; sleep 100", 1), "{}");
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
@@ -206,7 +208,7 @@ TEST(HooksRunnerTest, GrandchildHoldingTheOutputPipeDoesNotHang) {
     pid_t grandchild = ReadPid(pidfile);
     ASSERT_GT(grandchild, 0);
     EXPECT_TRUE(Running(grandchild));  // not ours to kill on success: it outlives the hook
-    kill(grandchild, SIGKILL);          // started by this test, killed by pid
+    kill(grandchild, SIGKILL);         // started by this test, killed by pid
   }
 }
 
@@ -224,9 +226,10 @@ TEST(HooksRunnerTest, OnlyStdioIsInherited) {
 
 TEST(HooksRunnerTest, HookRunsInItsOwnProcessGroup) {
   TempDir dir("hooks");
-  ASSERT_TRUE(RunHook(Sh("echo $$ $(cut -d' ' -f5 /proc/$$/stat) > " + dir.Path() + "/pg"), "{}").ok());
-  std::vector<std::string> f = absl::StrSplit(
-      absl::StripAsciiWhitespace(ReadFile(dir.Path() + "/pg")), ' ');
+  ASSERT_TRUE(
+      RunHook(Sh("echo $$ $(cut -d' ' -f5 /proc/$$/stat) > " + dir.Path() + "/pg"), "{}").ok());
+  std::vector<std::string> f =
+      absl::StrSplit(absl::StripAsciiWhitespace(ReadFile(dir.Path() + "/pg")), ' ');
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f[0], f[1]) << "pgid is not the hook's pid";
 }

@@ -123,15 +123,15 @@ TEST(SpecSupportTest, StandaloneProcessAndResources) {
 }
 
 TEST(SpecSupportTest, IsImplementedAgreesWithTheTable) {
-  for (const char* refused :
-       {"process/apparmorProfile",
-        "process/selinuxLabel", "linux/intelRdt", "linux/netDevices", "windows"}) {
+  for (const char* refused : {"process/apparmorProfile", "process/selinuxLabel", "linux/intelRdt",
+                              "linux/netDevices", "windows"}) {
     EXPECT_FALSE(IsImplemented(refused)) << refused;
   }
   for (const char* implemented :
-       {"hooks/prestart", "hooks/poststop", "process/capabilities", "linux/namespaces", "mounts", "linux/seccomp", "linux/resources/pids",
-        "linux/resources/memory/limit", "process", "linux/resources", "linux/resources/rdma",
-        "linux/resources/unified", "linux/resources/memory/kernel"}) {
+       {"hooks/prestart", "hooks/poststop", "process/capabilities", "linux/namespaces", "mounts",
+        "linux/seccomp", "linux/resources/pids", "linux/resources/memory/limit", "process",
+        "linux/resources", "linux/resources/rdma", "linux/resources/unified",
+        "linux/resources/memory/kernel"}) {
     EXPECT_TRUE(IsImplemented(implemented)) << implemented;
   }
 }
