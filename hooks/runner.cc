@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -246,7 +248,9 @@ absl::Status RunHook(const spec::Hook& hook, absl::string_view state_json,
                               {captures[0].fd.get(), POLLIN, 0},
                               {captures[1].fd.get(), POLLIN, 0}};
       int wait_ms = -1;
-      if (deadline) wait_ms = static_cast<int>(std::max<int64_t>(0, *deadline - NowMs()));
+      if (deadline) {  // a timeout of years must not overflow poll's int
+        wait_ms = static_cast<int>(std::clamp<int64_t>(*deadline - NowMs(), 0, INT_MAX));
+      }
       int rc = poll(fds, 4, wait_ms);
       if (rc < 0 && errno != EINTR) {
         absl::Status status = ErrnoError("wait for hook");

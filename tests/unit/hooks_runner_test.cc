@@ -193,6 +193,11 @@ TEST(HooksRunnerTest, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(GoneWithin(grandchild, std::chrono::seconds(5))) << "grandchild " << grandchild;
 }
 
+TEST(HooksRunnerTest, HugeTimeoutIsJustALongOne) {
+  absl::Status s = RunHook(Sh("exit 0", 2147483647), "{}");
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 TEST(HooksRunnerTest, GrandchildHoldingTheOutputPipeDoesNotHang) {
   TempDir dir("hooks");
   const std::string pidfile = dir.Path() + "/grandchild";
