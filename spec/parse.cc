@@ -646,20 +646,32 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   return ParseConfig(data);
 }
 
-absl::StatusOr<Process> ParseProcess(absl::string_view json) {
+namespace {
+
+// A bare member object (`process`, `resources`, `hooks`) given as a whole document;
+// pointers start with `label`.
+template <typename T>
+absl::StatusOr<T> ParseBare(absl::string_view json, const char* label,
+                            absl::Status (*parse)(const Value&, const std::string&, T*)) {
   rapidjson::Document doc;
-  RETURN_IF_ERROR(ParseDocument(json, "process", &doc));
-  Process process;
-  RETURN_IF_ERROR(ParseProcessAt(doc, "process", &process));
-  return process;
+  RETURN_IF_ERROR(ParseDocument(json, label, &doc));
+  T out;
+  RETURN_IF_ERROR(parse(doc, label, &out));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Process> ParseProcess(absl::string_view json) {
+  return ParseBare<Process>(json, "process", ParseProcessAt);
 }
 
 absl::StatusOr<Resources> ParseResources(absl::string_view json) {
-  rapidjson::Document doc;
-  RETURN_IF_ERROR(ParseDocument(json, "resources", &doc));
-  Resources resources;
-  RETURN_IF_ERROR(ParseResourcesAt(doc, "resources", &resources));
-  return resources;
+  return ParseBare<Resources>(json, "resources", ParseResourcesAt);
+}
+
+absl::StatusOr<Hooks> ParseHooksJson(absl::string_view json) {
+  return ParseBare<Hooks>(json, "hooks", ParseHooks);
 }
 
 }  // namespace husk::spec

@@ -19,6 +19,7 @@
 #include "runtime/kernel/process_attrs.h"
 #include "runtime/kernel/seccomp.h"
 #include "spec/config.h"
+#include "spec/state.h"
 
 namespace husk::process {
 
@@ -71,6 +72,14 @@ struct InitPlan {
   std::string cwd = "/";
   bool terminal = false;
   std::optional<spec::ConsoleSize> console_size;
+
+  // Hooks (cli-contract.md §7). prestart and createRuntime run in `create`: the init
+  // asks for them (kCreateHooks) once its mounts are set up, before pivot_root. The init
+  // runs createContainer itself right after, and startContainer once `start` connected.
+  // hook_state has ociVersion, id, bundle and annotations; the init adds status and pid.
+  bool parent_create_hooks = false;
+  std::vector<spec::Hook> create_container_hooks, start_container_hooks;
+  spec::StateDoc hook_state;
 
   int listen_fd = -1;     // bound+listening exec.sock; `start` connects to it
   int preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 are passed to the container
