@@ -51,6 +51,11 @@ vm-bench: bench-build vm-prepare
 	./tests/vm/run-in-vm.sh --build $(BUILD) --timeout 3600 --rw $(BUILD)/vm-bench -- \
 		tests/vm/bench.sh $(BUILD) $(BUILD)/vm-bench $(VM_BENCH_ARGS)
 
+# containerd, Podman and Docker end to end, on husk and on runc (tests/engines).
+.PHONY: engines
+engines: build rootfs
+	cd $(BUILD) && ctest --output-on-failure -L engines
+
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 

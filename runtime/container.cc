@@ -144,9 +144,18 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   // From here on every failure must undo what was made: the state dir, the cgroups and
   // the init (Launch reaps its own children on failure).
   std::vector<std::string> cgroups_created;
+  spec::StateDoc creating;  // what the seccomp agent and the create hooks read
+  creating.oci_version = config.oci_version;
+  creating.id = options.id;
+  creating.status = "creating";  // runc's status here too
+  creating.bundle = bundle;
+  creating.annotations = config.annotations;
+  bool launched = false;
   auto undo = [&](const absl::Status& status) {
     if (!cgroups_created.empty()) (void)kernel::cgroups::Destroy(cgroups_created);
     (void)created.dir.Remove();
+    // Like runc's destroy: once the init existed, poststop runs (lifecycle step 13).
+    if (launched && config.hooks) RunPoststop("create", creating, config.hooks->poststop);
     return status;
   };
 
@@ -197,15 +206,18 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
     return kernel::SendConsoleFd(options.console_socket, master.get());
   };
   launch.on_seccomp_listener = [&](UniqueFd notify_fd, pid_t init) -> absl::Status {
-    spec::StateDoc state;
-    state.oci_version = config.oci_version;
-    state.id = options.id;
-    state.status = "creating";  // runc's status here too
+    spec::StateDoc state = creating;
     state.pid = init;
-    state.bundle = bundle;
-    state.annotations = config.annotations;
     return SendToSeccompAgent(plan->seccomp, state, notify_fd.get());
   };
+  if (config.hooks) {
+    launch.on_create_hooks = [&](pid_t init) -> absl::Status {
+      spec::StateDoc state = creating;
+      state.pid = init;
+      return RunCreateRuntimeHooks(*config.hooks, state);
+    };
+  }
+  launched = true;
   auto pid = process::Launch(*plan, launch);
   if (!pid.ok()) return undo(pid.status());
   created.pid = *pid;
@@ -236,6 +248,8 @@ absl::StatusOr<Created> CreateContainer(const GlobalOptions& global, const Creat
   record.cgroup_dirs = cg->dirs;
   record.private_pid_ns = plan->ns.Creates(spec::NamespaceType::kPid);
   record.systemd_cgroup = global.systemd_cgroup;
+  absl::Status kept = SaveHooks(created.dir, config.hooks);
+  if (!kept.ok()) return fail(kept);
   absl::Status saved = created.dir.Save(record);
   if (!saved.ok()) return fail(saved);
   if (!pid_file.empty()) {
@@ -324,8 +338,21 @@ absl::Status Create(const GlobalOptions& global, const CreateOptions& options) {
 }
 
 absl::Status Start(const GlobalOptions& global, const std::string& id) {
-  ASSIGN_OR_RETURN(internal::Loaded c, LoadContainer(global, id));
-  RETURN_IF_ERROR(state::CanStart(c.status));
+  state::Record record;
+  spec::Hooks saved;
+  {
+    ASSIGN_OR_RETURN(internal::Loaded c, LoadContainer(global, id));
+    RETURN_IF_ERROR(state::CanStart(c.status));
+    ASSIGN_OR_RETURN(saved, internal::LoadSavedHooks(c.dir));
+    RETURN_IF_ERROR(internal::ReleaseInit(c));
+    record = std::move(c.record);
+  }  // unlocked: a poststart hook may run `husk state` (which then reports running)
+  return internal::RunPoststart(record, saved);
+}
+
+namespace internal {
+
+absl::Status ReleaseInit(const Loaded& c) {
   UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError("start: socket");
   struct sockaddr_un addr = {};
@@ -336,7 +363,8 @@ absl::Status Start(const GlobalOptions& global, const std::string& id) {
     if (errno == ECONNREFUSED) return absl::FailedPreconditionError("container process is already dead");
     return ErrnoError("start: connect to container init");
   }
-  // Wait for the init's acknowledgement, checking that it is still alive.
+  // Wait for the init's acknowledgement (after its startContainer hooks), checking that
+  // it is still alive.
   char ack;
   while (true) {
     struct pollfd p = {sock.get(), POLLIN, 0};
@@ -347,15 +375,32 @@ absl::Status Start(const GlobalOptions& global, const std::string& id) {
     }
     if (rc < 0 && errno != EINTR) return ErrnoError("start: wait for container init");
     if (!state::ProcessAlive(c.record.pid, c.record.start_time)) {
+      // It may have written its answer (a hook's error) just before exiting.
+      struct pollfd last = {sock.get(), POLLIN, 0};
+      if (poll(&last, 1, 0) > 0) continue;
       return absl::FailedPreconditionError("container process is already dead");
     }
   }
-  // Gone socket = running, for every later `state` (cli-contract.md §5.2).
+  // Gone socket = running (or, after a failed hook, stopped) for every later `state`
+  // (cli-contract.md §5.2).
   if (unlinkat(c.dir.fd(), state::kExecSocketName, 0) != 0 && errno != ENOENT) {
     return ErrnoError("start: remove exec socket");
   }
+  if (ack == 'E') {  // a startContainer hook failed: its error follows, then the init exits
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while (text.size() < (64 << 10) && (n = read(sock.get(), buf, sizeof(buf))) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    return absl::FailedPreconditionError(text.empty() ? "startContainer hook failed" : text);
+  }
   return absl::OkStatus();
 }
+
+}  // namespace internal
 
 absl::StatusOr<std::string> State(const GlobalOptions& global, const std::string& id) {
   ASSIGN_OR_RETURN(internal::Loaded c, LoadContainer(global, id));
@@ -411,7 +456,17 @@ absl::Status Delete(const GlobalOptions& global, const std::string& id, bool for
   c.status = state::DeriveStatus(c.dir, c.record, frozen.ok() && *frozen);
   RETURN_IF_ERROR(state::CanDelete(id, c.status, force));
   if (c.status == state::Status::kPaused) RETURN_IF_ERROR(kernel::cgroups::Thaw(c.record.cgroup_dirs));
-  return internal::Destroy(c);
+  // Read before Destroy removes the dir; a damaged copy must not keep the container.
+  auto saved = internal::LoadSavedHooks(c.dir);
+  if (!saved.ok()) {
+    log::Warning(
+        absl::StrCat("delete ", Quote(id), ": poststop hooks: ", saved.status().message()));
+  }
+  RETURN_IF_ERROR(internal::Destroy(c));
+  if (saved.ok()) {
+    internal::RunPoststop("delete", internal::HookState(c.record, "stopped"), saved->poststop);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> List(const GlobalOptions& global, ListFormat format, bool quiet) {

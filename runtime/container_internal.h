@@ -41,10 +41,16 @@ absl::StatusOr<Loaded> LoadContainer(const GlobalOptions& global, const std::str
 absl::StatusOr<Loaded> LoadFrom(const state::Store& store, const std::string& id);
 
 absl::StatusOr<UniqueFd> OpenInit(const state::Record& record);
+// SIGKILLs the init (if still the recorded process) and waits until it has exited.
+absl::Status KillAndWait(const state::Record& record);
 // Kills what is left, removes the cgroups husk created and the state directory.
 absl::Status Destroy(Loaded& loaded);
 
 std::string SocketPath(const state::ContainerDir& dir);
+// Start's rendezvous: connects to exec.sock, waits for the init's acknowledgement (it
+// runs the startContainer hooks first) and removes the socket. A failed startContainer
+// hook comes back as the init's error text.
+absl::Status ReleaseInit(const Loaded& c);
 
 // The container's seccomp plan with its program: from the cache under the store's root
 // when an earlier create compiled the same profile, else compiled (and cached). The
@@ -59,6 +65,24 @@ absl::StatusOr<kernel::SeccompPlan> LoadContainerSeccomp(const state::ContainerD
 // with the notify fd, as config-linux.md describes.
 absl::Status SendToSeccompAgent(const kernel::SeccompPlan& plan, const spec::StateDoc& state,
                                 int notify_fd);
+
+// Hooks run by the runtime-namespace commands (container_hooks.cc).
+// The state a hook reads, from the record: status as given, the init's host pid.
+spec::StateDoc HookState(const state::Record& record, const char* status);
+// prestart then createRuntime, each in array order; the first failure is returned as
+// `create "<id>": <phase> hook <i> ("<path>"): ...`.
+absl::Status RunCreateRuntimeHooks(const spec::Hooks& hooks, const spec::StateDoc& state);
+// Keeps poststart and poststop in <dir>/hooks.json (nothing when there are none).
+absl::Status SaveHooks(const state::ContainerDir& dir, const std::optional<spec::Hooks>& hooks);
+// What SaveHooks kept; no file means no hooks.
+absl::StatusOr<spec::Hooks> LoadSavedHooks(const state::ContainerDir& dir);
+// poststart with status "running"; on failure the container is killed and the error is
+// `start "<id>": poststart hook <i> ...`.
+absl::Status RunPoststart(const state::Record& record, const spec::Hooks& saved);
+// poststop with status "stopped" and no pid: every hook runs, each failure is logged as
+// a warning `<op> "<id>": poststop hook <i> ...`.
+void RunPoststop(absl::string_view op, const spec::StateDoc& state,
+                 const std::vector<spec::Hook>& poststop);
 
 }  // namespace husk::internal
 

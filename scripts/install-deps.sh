@@ -13,6 +13,10 @@ PACKAGES=(
   # tests/vm: the pure cgroup v2 guest (microvm, 9p and virtio-serial are all in the base
   # package; the kernel itself is fetched by tests/vm/prepare.sh, never installed)
   qemu-system-x86 xz-utils
+  # tests/engines: the engines husk must run under (engines.md), script(1) for -t, jq,
+  # loopback CNI for the CRI pod test and its Python gRPC client
+  containerd podman conmon docker.io containernetworking-plugins util-linux jq
+  python3-grpcio python3-grpc-tools
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

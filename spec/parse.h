@@ -35,6 +35,10 @@ absl::StatusOr<Process> ParseProcess(absl::string_view json);
 // A bare `linux.resources` object (`update -r FILE`); pointers start with "resources/".
 absl::StatusOr<Resources> ParseResources(absl::string_view json);
 
+// A bare `hooks` object (the copy `create` keeps in the state dir for `start` and
+// `delete`); pointers start with "hooks/".
+absl::StatusOr<Hooks> ParseHooksJson(absl::string_view json);
+
 }  // namespace husk::spec
 
 #endif  // HUSK_SPEC_PARSE_H_

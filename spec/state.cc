@@ -13,16 +13,18 @@ void String(Writer& w, const std::string& s) {
 }
 
 // `runtime_spec`: only the fields of runtime.md's state (no rootfs, created, owner),
-// as hooks and seccomp agents receive it.
+// as hooks and seccomp agents receive it. `with_pid` false leaves out pid (poststop).
 template <typename Writer>
-void WriteState(Writer& w, const StateDoc& s, bool runtime_spec = false) {
+void WriteState(Writer& w, const StateDoc& s, bool runtime_spec = false, bool with_pid = true) {
   w.StartObject();
   w.Key("ociVersion");
   String(w, s.oci_version);
   w.Key("id");
   String(w, s.id);
-  w.Key("pid");
-  w.Int(s.pid);
+  if (with_pid) {
+    w.Key("pid");
+    w.Int(s.pid);
+  }
   w.Key("status");
   String(w, s.status);
   w.Key("bundle");
@@ -64,6 +66,13 @@ std::string SerializeStateList(const std::vector<StateDoc>& states) {
   writer.StartArray();
   for (const StateDoc& state : states) WriteState(writer, state);
   writer.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string SerializeHookState(const StateDoc& state, bool with_pid) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  WriteState(writer, state, true, with_pid);
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 

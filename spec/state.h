@@ -13,7 +13,7 @@ namespace husk::spec {
 struct StateDoc {
   std::string oci_version;
   std::string id;
-  std::string status;  // created | running | paused | stopped
+  std::string status;  // creating | created | running | paused | stopped
   int pid = 0;         // Always printed; 0 once stopped, like runc and crun.
   std::string bundle;
   std::string rootfs;
@@ -29,6 +29,11 @@ std::string SerializeState(const StateDoc& state);
 // `list --format json`: a compact JSON array of the same objects, or "null" when there
 // are none (runc prints a nil Go slice). No trailing newline.
 std::string SerializeStateList(const std::vector<StateDoc>& states);
+
+// What a hook reads on stdin (runtime.md "State"): compact JSON with only the state
+// fields (ociVersion, id, pid, status, bundle, annotations); pid is left out when
+// `with_pid` is false, as for poststop hooks (the process is gone).
+std::string SerializeHookState(const StateDoc& state, bool with_pid);
 
 // What a seccomp agent receives with the notify fd (config-linux.md "The Container
 // Process State"): compact JSON whose `state` has only runtime.md's state fields

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
+
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -92,5 +94,94 @@ bool MountinfoHas(const rapidjson::Value& report, const std::string& mp,
 }
 
 std::string Str(long long v) { return std::to_string(v); }
+
+// ---------------------------------------------------------------------------------------
+// Host-side helpers for the cgroup, process and LSM cases.
+
+std::vector<std::string> Fields(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> f;
+  for (std::string x; in >> x;) f.push_back(x);
+  return f;
+}
+
+// The mount point of the cgroup hierarchy (fstype "cgroup" with `ctrl` among its super
+// options, or "cgroup2" when ctrl is "") in the harness's mount namespace, or "".
+std::string CgroupMount(const std::string& ctrl) {
+  std::istringstream in(ReadFileOr("/proc/self/mountinfo"));
+  for (std::string line; std::getline(in, line);) {
+    size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::vector<std::string> pre = Fields(line.substr(0, dash));
+    std::vector<std::string> post = Fields(line.substr(dash + 3));
+    if (pre.size() < 5 || post.size() < 3) continue;
+    if (ctrl.empty()) {
+      if (post[0] == "cgroup2") return pre[4];
+      continue;
+    }
+    if (post[0] != "cgroup") continue;
+    std::string opts = "," + post[2] + ",";
+    if (opts.find("," + ctrl + ",") != std::string::npos) return pre[4];
+  }
+  return "";
+}
+
+// True if the cgroup2 hierarchy lists `ctrl` in its root cgroup.controllers.
+bool V2Has(const std::string& ctrl) {
+  std::string mp = CgroupMount("");
+  if (mp.empty()) return false;
+  std::string list = " " + ReadFileOr(mp + "/cgroup.controllers") + " ";
+  for (char& c : list) {
+    if (c == '\n') c = ' ';
+  }
+  return list.find(" " + ctrl + " ") != std::string::npos;
+}
+
+std::string TrimNl(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A container cgroup file under a hierarchy mount point; "" if missing.
+std::string CgFile(Ctx& ctx, const std::string& mount, const std::string& file) {
+  return TrimNl(ReadFileOr(mount + ctx.cgroups_path() + "/" + file));
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// crun runs in its own mount namespace without /sys/fs/cgroup/unified (see main.cc).
+bool HidesUnified(Ctx& ctx) { return !ctx.runtime().prefix.empty(); }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Creates the container (process sleeps) for a resource check; "not supported yet" ends
+// the case as unsupported. The caller inspects the result.
+CmdResult CreateSleeping(Ctx& ctx) {
+  ctx.SetArgs({"/bin/sleep", "30"});
+  CmdResult r = ctx.Create();
+  ctx.EndIfUnsupported(r);
+  return r;
+}
+
+// For fields the host cannot honour: the runtime must refuse them with an error that
+// names the feature (one of `words`, case-insensitive), not ignore them.
+void ExpectClearRefusal(Ctx& ctx, const CmdResult& r, const std::string& why,
+                        const std::vector<std::string>& words) {
+  Check(!r.ok(), "create succeeded although " + why + ": the field was silently ignored");
+  std::string text = Lower(r.err + "\n" + r.out + "\n" + ctx.last_log());
+  bool named = false;
+  for (const auto& w : words) named |= text.find(Lower(w)) != std::string::npos;
+  Check(named, "create failed without naming the feature: " + r.Describe());
+}
+
+// A bind mount of `dir` onto itself in the harness's mount namespace, made shared, so
+// mounts the harness makes below it propagate to the container's slave copies. Detached
+// (with everything below it) when the case ends.
 
 }  // namespace husk::conformance

@@ -1,6 +1,7 @@
 // Helpers shared by the case files: a host directory bind-mounted into the container at
 // /out for side-effect markers, waiting for marker files, capability masks as the kernel
-// prints them in /proc/self/status, and small probe-report accessors.
+// prints them in /proc/self/status, small probe-report accessors, and host-side cgroup
+// and refusal checks.
 #ifndef HUSK_CONFORMANCE_CASES_UTIL_H_
 #define HUSK_CONFORMANCE_CASES_UTIL_H_
 
@@ -29,6 +30,29 @@ bool MountinfoHas(const rapidjson::Value& report, const std::string& mp,
 // The mountinfo line for mount point `mp` (last one), or "".
 std::string MountinfoLine(const rapidjson::Value& report, const std::string& mp);
 std::string Str(long long v);
+
+// Whitespace-separated fields of a line.
+std::vector<std::string> Fields(const std::string& line);
+// The mount point of the cgroup hierarchy (fstype "cgroup" with `ctrl` among its super
+// options, or "cgroup2" when ctrl is "") in the harness's mount namespace, or "".
+std::string CgroupMount(const std::string& ctrl);
+// True if the cgroup2 hierarchy lists `ctrl` in its root cgroup.controllers.
+bool V2Has(const std::string& ctrl);
+// Without trailing newlines and spaces.
+std::string TrimNl(std::string s);
+// A container cgroup file under a hierarchy mount point; "" if missing.
+std::string CgFile(Ctx& ctx, const std::string& mount, const std::string& file);
+bool Exists(const std::string& path);
+// crun runs in its own mount namespace without /sys/fs/cgroup/unified (see main.cc).
+bool HidesUnified(Ctx& ctx);
+std::string Lower(std::string s);
+// Creates the container (process sleeps) for a resource check; "not supported yet" ends
+// the case as unsupported. The caller inspects the result.
+CmdResult CreateSleeping(Ctx& ctx);
+// For fields the host cannot honour: the runtime must refuse them with an error that
+// names the feature (one of `words`, case-insensitive), not ignore them.
+void ExpectClearRefusal(Ctx& ctx, const CmdResult& r, const std::string& why,
+                        const std::vector<std::string>& words);
 
 }  // namespace husk::conformance
 

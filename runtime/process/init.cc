@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "hooks/phases.h"
 #include "runtime/base/fs.h"
 #include "runtime/base/status.h"
 #include "runtime/base/syscalls.h"
@@ -28,6 +29,7 @@
 #include "runtime/kernel/terminal.h"
 #include "runtime/kernel/user.h"
 #include "runtime/process/init_steps.h"
+#include "spec/state.h"
 
 namespace husk::process {
 namespace {
@@ -71,13 +73,43 @@ absl::Status JoinCgroups(const InitPlan& plan, int join_unified_fd) {
   return absl::OkStatus();
 }
 
-absl::Status SetupRootfs(const InitPlan& plan) {
+// The hooks the init runs itself, in the container's namespaces, with the pid as the
+// container sees it. With an empty `env` a hook gets the container process's env, as
+// runc's init (whose own environment that is by then) gives it.
+absl::Status RunInitHooks(const InitPlan& plan, hooks::Phase phase, const char* status) {
+  const std::vector<spec::Hook>& list = phase == hooks::Phase::kCreateContainer
+                                            ? plan.create_container_hooks
+                                            : plan.start_container_hooks;
+  if (list.empty()) return absl::OkStatus();
+  spec::StateDoc state = plan.hook_state;
+  state.status = status;
+  state.pid = getpid();
+  hooks::RunOptions options;
+  options.fallback_env = &plan.env;
+  absl::Status s =
+      hooks::RunPhase(phase, list, spec::SerializeHookState(state, true), nullptr, options);
+  const char* op = phase == hooks::Phase::kCreateContainer ? "create " : "start ";
+  return Annotate(s, absl::StrCat(op, Quote(plan.id)));
+}
+
+// Mounts are set up, pivot_root is next: prestart and createRuntime run now in `create`
+// (runtime namespaces), then createContainer here (paths still in the runtime's view).
+absl::Status RunCreateHooks(const InitPlan& plan, const SyncChannel& channel) {
+  if (plan.parent_create_hooks) {
+    RETURN_IF_ERROR(channel.Send(MsgType::kCreateHooks));
+    RETURN_IF_ERROR(channel.Expect(MsgType::kCreateHooksDone).status());
+  }
+  return RunInitHooks(plan, hooks::Phase::kCreateContainer, "creating");
+}
+
+absl::Status SetupRootfs(const InitPlan& plan, const SyncChannel& channel) {
   ASSIGN_OR_RETURN(UniqueFd root, kernel::PrepareRoot(plan.rootfs, plan.root_propagation));
   bool cgroupns = plan.ns.Has(NS::kCgroup);
   for (const kernel::MountPlan& m : plan.mounts) {
     RETURN_IF_ERROR(kernel::ApplyMount(root.get(), m, plan.cgroup_mounts, cgroupns));
   }
   RETURN_IF_ERROR(kernel::ApplyDevices(root.get(), plan.devices, plan.ns.Has(NS::kUser)));
+  RETURN_IF_ERROR(RunCreateHooks(plan, channel));
   RETURN_IF_ERROR(kernel::EnterRoot(root.get(), plan.rootfs, plan.no_pivot));
   if (plan.root_propagation != 0) {
     RETURN_IF_ERROR(kernel::SetRootPropagation(plan.root_propagation, plan.root_propagation_recursive));
@@ -100,14 +132,23 @@ absl::Status LoadSeccomp(const InitPlan& plan, const SyncChannel& channel) {
   return process::LoadSeccomp(plan.seccomp, channel);
 }
 
-// Blocks until `start` connects to exec.sock, then acknowledges so `start` can return.
-absl::Status WaitForStart(int listen_fd) {
+// Blocks until `start` connects to exec.sock, runs the startContainer hooks, then
+// acknowledges ('0') so `start` can return. A failing hook is reported to `start`
+// instead ('E' + the message, then EOF) and ends the init: `start` prints it, so it is
+// not repeated on the container's stderr.
+absl::Status WaitForStart(const InitPlan& plan) {
   int conn;
   do {
-    conn = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    conn = accept4(plan.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   } while (conn < 0 && errno == EINTR);
   if (conn < 0) return ErrnoError("wait for start");
   UniqueFd c(conn);
+  absl::Status hooks = RunInitHooks(plan, hooks::Phase::kStartContainer, "created");
+  if (!hooks.ok()) {
+    std::string reply = absl::StrCat("E", hooks.message());
+    if (write(c.get(), reply.data(), reply.size()) == static_cast<ssize_t>(reply.size())) _exit(1);
+    return hooks;
+  }
   char ack = '0';
   if (write(c.get(), &ack, 1) != 1) return ErrnoError("acknowledge start");
   return absl::OkStatus();
@@ -118,7 +159,7 @@ absl::Status WaitForStart(int listen_fd) {
     Die(channel, ErrnoError("create cgroup namespace"));
   }
   if (plan.ns.Creates(NS::kNetwork)) CHILD_CHECK(channel, kernel::LoopbackUp());
-  CHILD_CHECK(channel, SetupRootfs(plan));
+  CHILD_CHECK(channel, SetupRootfs(plan, channel));
   if (plan.ns.Has(NS::kUts)) CHILD_CHECK(channel, kernel::SetHostname(plan.hostname, plan.domainname));
   if (!plan.no_new_keyring) {
     std::string name = absl::StrCat("_ses.", plan.id);
@@ -178,7 +219,7 @@ absl::Status WaitForStart(int listen_fd) {
   if (seccomp_before_ready) CHILD_CHECK(channel, LoadSeccomp(plan, channel));
   CHILD_CHECK(channel, channel.Send(MsgType::kReady));
   channel.Close();
-  CHILD_CHECK(channel, WaitForStart(plan.listen_fd));
+  CHILD_CHECK(channel, WaitForStart(plan));
   // The user program starts with no blocked signals and default dispositions, whatever
   // the caller of husk had (an ignored SIGPIPE, `run`'s forwarding handlers...).
   ResetSignals();

@@ -89,6 +89,16 @@ absl::StatusOr<InitPlan> BuildInitPlan(const spec::Config& config, const std::st
                                                      plan.ns.Creates(NS::kUts),
                                                      plan.ns.Creates(NS::kNetwork)));
   RETURN_IF_ERROR(PlanProcess(p, &plan, warnings));
+  if (config.hooks) {
+    plan.parent_create_hooks =
+        !config.hooks->prestart.empty() || !config.hooks->create_runtime.empty();
+    plan.create_container_hooks = config.hooks->create_container;
+    plan.start_container_hooks = config.hooks->start_container;
+  }
+  plan.hook_state.oci_version = config.oci_version;
+  plan.hook_state.id = id;
+  plan.hook_state.bundle = bundle;
+  plan.hook_state.annotations = config.annotations;
   return plan;
 }
 

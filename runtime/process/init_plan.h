@@ -20,6 +20,7 @@
 #include "runtime/kernel/seccomp.h"
 #include "runtime/process/process_plan.h"
 #include "spec/config.h"
+#include "spec/state.h"
 
 namespace husk::process {
 
@@ -58,6 +59,14 @@ struct InitPlan : ProcessPlan {
   std::vector<kernel::SysctlPlan> sysctls;
   // rlimits, caps, no_new_privileges, seccomp, user, args, env, cwd, terminal: the
   // ProcessPlan base.
+
+  // Hooks (cli-contract.md §7). prestart and createRuntime run in `create`: the init
+  // asks for them (kCreateHooks) once its mounts are set up, before pivot_root. The init
+  // runs createContainer itself right after, and startContainer once `start` connected.
+  // hook_state has ociVersion, id, bundle and annotations; the init adds status and pid.
+  bool parent_create_hooks = false;
+  std::vector<spec::Hook> create_container_hooks, start_container_hooks;
+  spec::StateDoc hook_state;
 
   int listen_fd = -1;     // bound+listening exec.sock; `start` connects to it
   int preserve_fds = 0;   // fds 3 .. 3+preserve_fds-1 are passed to the container

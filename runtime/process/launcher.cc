@@ -67,6 +67,7 @@ class Server {
           RETURN_IF_ERROR(options_.on_seccomp_listener(std::move(message.fd), *init_));
           RETURN_IF_ERROR(channel_.Send(MsgType::kSeccompDone));
           break;
+        case MsgType::kCreateHooks: RETURN_IF_ERROR(RunCreateHooks()); break;
         case MsgType::kReady: return AwaitInitPid();
         default:
           return absl::DataLossError(absl::StrCat("unexpected message ",
@@ -99,6 +100,19 @@ class Server {
       }
       *stage_ = -1;
     }
+  }
+
+  absl::Status RunCreateHooks() {
+    if (!options_.on_create_hooks) {
+      return absl::InternalError("unexpected request for create hooks");
+    }
+    RETURN_IF_ERROR(AwaitInitPid());
+    absl::Status status = options_.on_create_hooks(*init_);
+    if (!status.ok()) {
+      (void)channel_.Send(MsgType::kError, 0, status.message());  // the init exits on it
+      return status;
+    }
+    return channel_.Send(MsgType::kCreateHooksDone);
   }
 
   // In two stages the init runs while the stage is still to send kInitPid, so the init's

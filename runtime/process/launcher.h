@@ -21,6 +21,10 @@ struct LaunchOptions {
   // Receives the seccomp notify fd (SCMP_ACT_NOTIFY) with the init's host pid; the init
   // waits until this returns, and a failure fails the launch.
   std::function<absl::Status(UniqueFd notify_fd, pid_t init)> on_seccomp_listener;
+  // Runs the prestart and createRuntime hooks when the init asks (its namespaces and
+  // mounts exist, pivot_root has not happened), given the init's host pid. The init
+  // waits; a failure fails the launch.
+  std::function<absl::Status(pid_t init)> on_create_hooks;
 };
 
 absl::StatusOr<pid_t> Launch(const InitPlan& plan, const LaunchOptions& options);

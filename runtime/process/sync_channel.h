@@ -15,7 +15,11 @@
 //        ◀─────────────── kTimeRequest     P writes them, replies kTimeDone]
 //                                         [S forks I with CLONE_PARENT]
 //        ◀──────────────────── kInitPid   (S, value = host pid of I; S exits)
-//                                         I: mounts, devices, pivot_root, console...
+//                                         I: mounts, devices
+//        ◀──────────────── kCreateHooks   (prestart/createRuntime configured: P runs them
+//   run prestart, createRuntime hooks      in the runtime namespaces with the init's
+//        kCreateHooksDone ────────────▶    host pid; on failure P sends kError instead)
+//                                         I: createContainer hooks, pivot_root, console...
 //        ◀──────────── kConsole + fd      (terminal: the pty master)
 //        ◀─── kSeccompListener + fd       (SCMP_ACT_NOTIFY: the notify fd, right after
 //   send it + the state to the agent       the filter is loaded; I waits until the
@@ -45,7 +49,9 @@ enum class MsgType : uint32_t {
   kReady,
   kSeccompListener,
   kSeccompDone,
-  kLast = kSeccompDone,
+  kCreateHooks,
+  kCreateHooksDone,
+  kLast = kCreateHooksDone,
 };
 
 struct Message {

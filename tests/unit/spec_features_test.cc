@@ -33,7 +33,9 @@ TEST(SpecFeaturesTest, FeaturesJsonHasTheExpectedShape) {
   EXPECT_EQ(std::string(doc["ociVersionMin"].GetString()), "1.0.0");
   EXPECT_EQ(std::string(doc["ociVersionMax"].GetString()), "1.3.0");
   ASSERT_TRUE(doc["hooks"].IsArray());
-  EXPECT_EQ(doc["hooks"].Size(), 0u);  // Hooks are refused by support.cc for now.
+  EXPECT_EQ(StringArray(doc["hooks"]),
+            (std::vector<std::string>{"prestart", "createRuntime", "createContainer",
+                                      "startContainer", "poststart", "poststop"}));
   EXPECT_EQ(StringArray(doc["mountOptions"]), KnownMountOptions());
   std::set<std::string> options(KnownMountOptions().begin(), KnownMountOptions().end());
   for (const char* o : {"rro", "idmap", "ridmap", "rbind", "nosuid", "rnoatime"}) {

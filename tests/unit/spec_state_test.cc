@@ -84,3 +84,20 @@ TEST(SpecStateTest, OutputIsValidJsonForOddStrings) {
 
 }  // namespace
 }  // namespace husk::spec
+
+namespace husk::spec {
+namespace {
+
+TEST(SpecStateTest, HookStateHasOnlyRuntimeSpecFieldsAndMayOmitPid) {
+  StateDoc s = Sample();
+  s.annotations = {{"k", "v"}};
+  EXPECT_EQ(SerializeHookState(s, true),
+            R"({"ociVersion":"1.3.0","id":"c1","pid":4242,"status":"running",)"
+            R"("bundle":"/run/bundles/c1","annotations":{"k":"v"}})");
+  s.status = "stopped";
+  EXPECT_EQ(SerializeHookState(s, false), R"({"ociVersion":"1.3.0","id":"c1","status":"stopped",)"
+                                          R"("bundle":"/run/bundles/c1","annotations":{"k":"v"}})");
+}
+
+}  // namespace
+}  // namespace husk::spec

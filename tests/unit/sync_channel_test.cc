@@ -25,6 +25,22 @@ TEST(SyncChannelTest, RoundTripWithTextValueAndErrno) {
   EXPECT_FALSE(m->fd.valid());
 }
 
+// The create-hooks pair is the last type: the range check must accept it.
+TEST(SyncChannelTest, CreateHooksRequestAndReply) {
+  auto pair = SyncChannel::Pair();
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE(pair->second.Send(MsgType::kCreateHooks).ok());
+  ASSERT_TRUE(pair->first.Expect(MsgType::kCreateHooks).ok());
+  ASSERT_TRUE(pair->first.Send(MsgType::kCreateHooksDone).ok());
+  ASSERT_TRUE(pair->second.Expect(MsgType::kCreateHooksDone).ok());
+  // A failed hook comes back as kError with the text.
+  ASSERT_TRUE(
+      pair->first.Send(MsgType::kError, 0, "createRuntime hook 0 (\"/h\"): exit status 1").ok());
+  auto m = pair->second.Expect(MsgType::kCreateHooksDone);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(), "createRuntime hook 0 (\"/h\"): exit status 1");
+}
+
 TEST(SyncChannelTest, PassesOneFd) {
   auto pair = SyncChannel::Pair();
   ASSERT_TRUE(pair.ok());
