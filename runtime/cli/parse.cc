@@ -25,6 +25,7 @@
 #include "runtime/cli/exec_flags.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/signal.h"
+#include "runtime/cli/update_flags.h"
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "unknown"
@@ -79,51 +80,6 @@ constexpr FlagDef kEventsFlags[] = {
 constexpr FlagDef kSpecFlags[] = {
     {"bundle", "b", K::kValue}, {"rootless", "", K::kBool}, {"help", "h", K::kBool}};
 
-// update's individual flags (runc's names) and where each lands in linux.resources.
-enum class UpdateValue { kBytes, kInt, kUint, kString };
-struct UpdateFlag {
-  absl::string_view name;
-  absl::string_view pointer;  // "" = refused (intelRdt)
-  UpdateValue kind;
-};
-constexpr UpdateFlag kUpdateFlags[] = {
-    {"memory", "/memory/limit", UpdateValue::kBytes},
-    {"memory-reservation", "/memory/reservation", UpdateValue::kBytes},
-    {"memory-swap", "/memory/swap", UpdateValue::kBytes},
-    {"kernel-memory", "/memory/kernel", UpdateValue::kBytes},
-    {"kernel-memory-tcp", "/memory/kernelTCP", UpdateValue::kBytes},
-    {"cpu-period", "/cpu/period", UpdateValue::kUint},
-    {"cpu-quota", "/cpu/quota", UpdateValue::kInt},
-    {"cpu-share", "/cpu/shares", UpdateValue::kUint},
-    {"cpu-rt-period", "/cpu/realtimePeriod", UpdateValue::kUint},
-    {"cpu-rt-runtime", "/cpu/realtimeRuntime", UpdateValue::kInt},
-    {"cpuset-cpus", "/cpu/cpus", UpdateValue::kString},
-    {"cpuset-mems", "/cpu/mems", UpdateValue::kString},
-    {"blkio-weight", "/blockIO/weight", UpdateValue::kUint},
-    {"pids-limit", "/pids/limit", UpdateValue::kInt},
-    {"l3-cache-schema", "", UpdateValue::kString},
-    {"mem-bw-schema", "", UpdateValue::kString},
-};
-constexpr FlagDef kUpdateFlagDefs[] = {
-    {"resources", "r", K::kValue},
-    {"memory", "m", K::kValue},
-    {"memory-reservation", "", K::kValue},
-    {"memory-swap", "", K::kValue},
-    {"kernel-memory", "", K::kValue},
-    {"kernel-memory-tcp", "", K::kValue},
-    {"cpu-period", "", K::kValue},
-    {"cpu-quota", "", K::kValue},
-    {"cpu-share", "", K::kValue},
-    {"cpu-rt-period", "", K::kValue},
-    {"cpu-rt-runtime", "", K::kValue},
-    {"cpuset-cpus", "", K::kValue},
-    {"cpuset-mems", "", K::kValue},
-    {"blkio-weight", "", K::kValue},
-    {"pids-limit", "", K::kValue},
-    {"l3-cache-schema", "", K::kValue},
-    {"mem-bw-schema", "", K::kValue},
-    {"help", "h", K::kBool},
-};
 
 constexpr OptionHelp kCreateHelp[] = {
     {"--bundle value, -b value", "bundle directory (default: the current directory)"},
@@ -155,24 +111,6 @@ constexpr OptionHelp kListHelp[] = {
 constexpr OptionHelp kSpecHelp[] = {
     {"--bundle value, -b value", "bundle directory (default: the current directory)"},
     {"--rootless", "a configuration for unprivileged users"},
-};
-constexpr OptionHelp kUpdateHelp[] = {
-    {"--resources value, -r value",
-     "a linux.resources JSON file to merge in (\"-\" reads stdin)"},
-    {"--memory value, -m value", "memory limit, in bytes or with a k/m/g/t suffix"},
-    {"--memory-reservation value", "memory soft limit"},
-    {"--memory-swap value", "memory+swap limit (-1: unlimited)"},
-    {"--kernel-memory value", "kernel memory limit (ignored by Linux: a warning)"},
-    {"--kernel-memory-tcp value", "kernel TCP buffer limit (cgroup v1)"},
-    {"--cpu-period value", "CPU CFS period in microseconds"},
-    {"--cpu-quota value", "CPU CFS quota in microseconds (-1: unlimited)"},
-    {"--cpu-share value", "CPU shares (relative weight)"},
-    {"--cpu-rt-period value", "real-time period in microseconds (cgroup v1)"},
-    {"--cpu-rt-runtime value", "real-time runtime in microseconds (cgroup v1)"},
-    {"--cpuset-cpus value", "CPUs allowed, e.g. 0-3"},
-    {"--cpuset-mems value", "memory nodes allowed"},
-    {"--blkio-weight value", "block IO weight, 10 to 1000"},
-    {"--pids-limit value", "maximum number of processes (-1 or 0: unlimited)"},
 };
 constexpr OptionHelp kPsHelp[] = {
     {"--format value, -f value", "output format: table or json (default: \"table\")"}};
@@ -340,72 +278,6 @@ absl::Status ApplyCreateFlags(const ScanResult& flags, const ParseEnv& env, Crea
   return ParsePreserveFds(flags, &create.preserve_fds);
 }
 
-// Go's units.RAMInBytes as runc's update uses it: a number (decimals allowed) and an
-// optional k/m/g/t/p suffix in powers of 1024, an optional "i" and "b"; "-1" is unlimited.
-std::optional<int64_t> ParseBytes(absl::string_view text) {
-  if (text == "-1") return -1;
-  size_t i = 0;
-  while (i < text.size() && (absl::ascii_isdigit(text[i]) || text[i] == '.')) ++i;
-  double number = 0;
-  if (i == 0 || !absl::SimpleAtod(text.substr(0, i), &number)) return std::nullopt;
-  absl::string_view suffix = absl::StripLeadingAsciiWhitespace(text.substr(i));
-  double scale = 1;
-  if (!suffix.empty()) {
-    const char* units = "kmgtp";
-    const char* at = strchr(units, absl::ascii_tolower(suffix[0]));
-    if (at != nullptr && *at != '\0') {
-      for (const char* u = units; u <= at; ++u) scale *= 1024;
-      suffix.remove_prefix(1);
-      if (!suffix.empty() && absl::ascii_tolower(suffix[0]) == 'i') suffix.remove_prefix(1);
-    }
-    if (!suffix.empty() && absl::ascii_tolower(suffix[0]) == 'b') suffix.remove_prefix(1);
-    if (!suffix.empty()) return std::nullopt;
-  }
-  double bytes = number * scale;
-  if (bytes > 9.2e18) return std::nullopt;
-  return static_cast<int64_t>(bytes);
-}
-
-absl::Status ApplyUpdateFlags(const ScanResult& flags, UpdateOptions& update) {
-  update.resources = flags.Value("resources").value_or("");
-  for (const UpdateFlag& f : kUpdateFlags) {
-    std::optional<std::string> value = flags.Value(f.name);
-    if (!value) continue;
-    auto invalid = [&] {
-      return UsageError(absl::StrCat("invalid value ", Quote(*value), " for flag -", f.name));
-    };
-    if (f.pointer.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", f.name, ": linux/intelRdt: not supported yet"));
-    }
-    std::string json;
-    switch (f.kind) {
-      case UpdateValue::kBytes: {
-        std::optional<int64_t> bytes = ParseBytes(*value);
-        if (!bytes) return invalid();
-        json = absl::StrCat(*bytes);
-        break;
-      }
-      case UpdateValue::kInt: {
-        int64_t n;
-        if (!absl::SimpleAtoi(*value, &n)) return invalid();
-        json = absl::StrCat(n);
-        break;
-      }
-      case UpdateValue::kUint: {
-        uint64_t n;
-        if (!absl::SimpleAtoi(*value, &n)) return invalid();
-        json = absl::StrCat(n);
-        break;
-      }
-      case UpdateValue::kString:
-        json = absl::StrCat("\"", absl::CEscape(*value), "\"");
-        break;
-    }
-    update.set.emplace_back(std::string(f.pointer), json);
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::string> TakeId(absl::string_view command, const std::vector<std::string>& args,
                                    size_t max) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -240,15 +241,21 @@ TEST_F(ExecTest, ProcessFileWinsAndMayBeDeletedRightAfter) {
 
 TEST_F(ExecTest, DetachReparentsToTheSubreaperCaller) {
   Bundle b;
+  // The exec'd process blocks on a fifo until the test writes to it: `exec -d` must have
+  // returned while it still runs (no timing involved).
+  TempDir shared("exec-fifo");
+  ASSERT_EQ(::mkfifo((shared.Path() + "/go").c_str(), 0666), 0);
+  AddBindMount(b, shared.Path(), "/tmp");
   StartRunning(b);
   std::string pid_file = dir_.Path() + "/exec.pid";
-  auto t0 = std::chrono::steady_clock::now();
-  CmdResult r = Exec({"-d", "--pid-file", pid_file, b.Id(), "sh", "-c", "sleep 1; exit 3"});
+  CmdResult r =
+      Exec({"-d", "--pid-file", pid_file, b.Id(), "sh", "-c", "read x < /tmp/go; exit 3"});
   ASSERT_TRUE(r.ok()) << r;
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
   EXPECT_EQ(r.out, "");
   pid_t pid = ReadPidFile(pid_file);
   ASSERT_GT(pid, 0);
+  EXPECT_NE(ProcState(pid), 'Z') << "exec -d returned only after the process ended";
+  EXPECT_NE(ProcState(pid), '?') << "exec -d returned only after the process ended";
   // Our child now (we are the subreaper), and no husk process is left: the only children
   // of this test process are the container init and the exec'd process.
   EXPECT_EQ(ParentPid(pid), getpid());
@@ -264,6 +271,10 @@ TEST_F(ExecTest, DetachReparentsToTheSubreaperCaller) {
   EXPECT_EQ(session, std::to_string(pid));
   std::string nspid = StatusField(ProcFile(pid, "status"), "NSpid");
   EXPECT_THAT(nspid, ::testing::MatchesRegex(std::to_string(pid) + "\t[0-9]+")) << nspid;
+  {
+    std::ofstream go(shared.Path() + "/go");
+    go << "now\n";
+  }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status)) << status;

@@ -27,6 +27,8 @@ ENTRIES=(
   "config_devices_test $BUILD/tests/config_devices_test"
   "lifecycle_test $BUILD/tests/lifecycle_test"
   "run_test $BUILD/tests/run_test"
+  "exec_test $BUILD/tests/exec_test"
+  "hooks_test $BUILD/tests/hooks_test"
   "conformance $BUILD/conformance/husk-conformance --build-dir $BUILD --report-dir $REPORT --strict husk $RUNTIMES"
 )
 
