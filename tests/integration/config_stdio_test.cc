@@ -199,24 +199,6 @@ TEST_F(ConfigStdioTest, ContainerIsSessionLeader) {
   KillAndDelete(b, c.pid);
 }
 
-// Reads from the pty master until `needle` shows up or the timeout passes.
-std::string ReadUntil(int fd, const std::string& needle, std::chrono::milliseconds timeout) {
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.find(needle) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    struct pollfd p = {fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 TEST_F(ConfigStdioTest, TerminalThroughConsoleSocket) {
   Bundle b;
   ConsoleSocket sock;

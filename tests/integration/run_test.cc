@@ -203,21 +203,6 @@ TEST_F(RunTest, KeepLeavesAStoppedContainer) {
   ExpectGone(root, b.Id(), b);
 }
 
-// Reads from the pty master until `needle` shows up (or 10 s pass).
-std::string ReadUntil(int fd, const std::string& needle) {
-  std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    struct pollfd p = {fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char buf[256];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
-
 TEST_F(RunTest, DetachedWithConsoleSocket) {
   TestRoot root;
   ConsoleSocket socket;

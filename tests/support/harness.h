@@ -206,6 +206,10 @@ std::string ToJson(const rapidjson::Value& value);
 // The pid in a --pid-file: the content must be decimal digits only (no newline). Adds a
 // non-fatal failure and returns -1 otherwise.
 int ReadPidFile(const std::string& path);
+// Reads `fd` (a pty master, a pipe) until `needle` appears in what was read, EOF or EIO
+// (the other side closed), or the timeout passes; returns everything read.
+std::string ReadUntil(int fd, const std::string& needle,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // True once pid has exited: gone, a zombie, or (if it is our child) reaped here.
 bool WaitForPidGone(pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // Marks this process a child subreaper so detached container inits are reparented to it

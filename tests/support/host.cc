@@ -1,6 +1,7 @@
 // Host-side helpers: files, JSON, pid files, process and cgroup/mount inspection, and the
 // leftover check run after failed commands.
 #include <fcntl.h>
+#include <poll.h>
 #include <ftw.h>
 #include <glob.h>
 #include <signal.h>
@@ -73,6 +74,23 @@ std::string ToJson(const rapidjson::Value& value) {
   rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
   value.Accept(writer);
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string ReadUntil(int fd, const std::string& needle, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.find(needle) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 int ReadPidFile(const std::string& path) {
