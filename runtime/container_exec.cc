@@ -148,11 +148,15 @@ absl::StatusOr<process::ExecPlan> PlanLocked(const GlobalOptions& global,
                                              const std::optional<std::string>& process_json) {
   ASSIGN_OR_RETURN(internal::Loaded c, internal::LoadContainer(global, options.id));
   RETURN_IF_ERROR(CheckStatus(c, options.ignore_paused));
-  absl::StatusOr<spec::Config> config = spec::LoadConfig(c.record.bundle + "/config.json");
-  const spec::Process* config_process =
-      config.ok() && config->process ? &*config->process : nullptr;
-  if (!process_json && !config.ok()) return config.status();
-  ASSIGN_OR_RETURN(spec::Process p, internal::ExecProcess(options, process_json, config_process));
+  // The bundle's config.json (with a seccomp profile, the largest document husk parses)
+  // is read only when the process needs it.
+  std::optional<absl::StatusOr<spec::Config>> config;
+  auto load_config = [&]() -> const spec::Process* {
+    if (!config) config = spec::LoadConfig(c.record.bundle + "/config.json");
+    return config->ok() && (*config)->process ? &*(*config)->process : nullptr;
+  };
+  if (!process_json && load_config() == nullptr && !config->ok()) return config->status();
+  ASSIGN_OR_RETURN(spec::Process p, internal::ExecProcess(options, process_json, load_config));
   RETURN_IF_ERROR(CheckTerminal(p, options));
 
   ASSIGN_OR_RETURN(UniqueFd pidfd, internal::OpenInit(c.record));

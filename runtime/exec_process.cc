@@ -52,10 +52,19 @@ absl::StatusOr<spec::Process> FromFlags(const ExecOptions& options, const spec::
 absl::StatusOr<spec::Process> ExecProcess(const ExecOptions& options,
                                           const std::optional<std::string>& process_json,
                                           const spec::Process* config) {
+  return ExecProcess(options, process_json, [config] { return config; });
+}
+
+absl::StatusOr<spec::Process> ExecProcess(const ExecOptions& options,
+                                          const std::optional<std::string>& process_json,
+                                          absl::FunctionRef<const spec::Process*()> load_config) {
   spec::Process p;
   if (process_json) {
     ASSIGN_OR_RETURN(p, spec::ParseProcess(*process_json));
-    // runc's newInitConfig: what the process leaves out comes from the container.
+    // runc's newInitConfig: what the process leaves out comes from the container. The
+    // engines' files name all three, so the bundle's config is usually not read at all.
+    const spec::Process* config = nullptr;
+    if (!p.capabilities || p.rlimits.empty() || !p.oom_score_adj) config = load_config();
     if (config != nullptr && !p.capabilities) p.capabilities = config->capabilities;
     if (config != nullptr && p.rlimits.empty()) p.rlimits = config->rlimits;
     if (config != nullptr && !p.oom_score_adj) p.oom_score_adj = config->oom_score_adj;
@@ -66,6 +75,7 @@ absl::StatusOr<spec::Process> ExecProcess(const ExecOptions& options,
           "the container's");
     }
   } else {
+    const spec::Process* config = load_config();
     if (config == nullptr) {
       return absl::FailedPreconditionError("the bundle's config.json has no process");
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "runtime/container.h"
 #include "spec/config.h"
@@ -23,6 +24,12 @@ namespace husk::internal {
 absl::StatusOr<spec::Process> ExecProcess(const ExecOptions& options,
                                           const std::optional<std::string>& process_json,
                                           const spec::Process* config);
+// The same with the config read only when it is needed (`load_config` returns the
+// process or null): without --process, or when the file leaves out capabilities, rlimits
+// or oomScoreAdj.
+absl::StatusOr<spec::Process> ExecProcess(const ExecOptions& options,
+                                          const std::optional<std::string>& process_json,
+                                          absl::FunctionRef<const spec::Process*()> load_config);
 
 // --cgroup values as runc reads them: "path" alone (the same sub-cgroup of every
 // hierarchy; only once) or "ctrl[,ctrl...]:path" per controller. Map: controller ("" for
